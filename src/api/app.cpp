@@ -1,0 +1,110 @@
+#include "api/app.h"
+
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "core/crypto.h"
+#include "store/migrations.h"
+
+namespace licsat::api {
+
+App::~App() {
+  if (events) events->flush();
+}
+
+namespace {
+
+Status write_private_file(const std::string& path, const std::string& content) {
+  std::string tmp = path + ".tmp";
+  FILE* f = std::fopen(tmp.c_str(), "wb");
+  if (!f) return fail(Error::internal("cannot write " + tmp));
+  ::fchmod(fileno(f), 0600);
+  bool ok = std::fwrite(content.data(), 1, content.size(), f) == content.size();
+  ok = std::fflush(f) == 0 && ok;
+  std::fclose(f);
+  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) return fail(Error::internal("cannot write " + path));
+  return {};
+}
+
+}  // namespace
+
+Result<std::unique_ptr<App>> build_app(const ServerConfig& cfg, std::string* admin_password_note) {
+  crypto::init();
+  auto app = std::make_unique<App>();
+  app->config = cfg;
+  app->clock = std::make_unique<SystemClock>();
+
+  std::error_code ec;
+  std::filesystem::create_directories(cfg.data_dir, ec);
+  if (ec) return fail(Error::invalid("cannot create data directory '" + cfg.data_dir + "': " + ec.message()));
+  ::chmod(cfg.data_dir.c_str(), 0700);
+
+  std::string url = cfg.database.empty() ? cfg.data_dir + "/licsat.db" : cfg.database;
+  auto db = store::open_database(url, std::max(4, cfg.threads * 2));
+  if (!db) return fail(db.error());
+  app->db = std::move(*db);
+  auto applied = store::migrate(*app->db);
+  if (!applied) return fail(applied.error());
+  app->store = store::make_sql_store(app->db);
+
+  // Server keys live in the database so that every node over one PostgreSQL shares them.
+  auto hk = app->store->init_setting("hash_key", crypto::to_hex(crypto::random_urlsafe(32)));
+  if (!hk) return fail(hk.error());
+  app->hash_key = *hk;
+  auto fresh = crypto::generate_signing_key();
+  auto sk = app->store->init_setting("signing_key", crypto::to_hex(fresh.secret_key));
+  if (!sk) return fail(sk.error());
+  auto raw = crypto::from_hex(*sk);
+  if (!raw || raw->size() != 64) return fail(Error::internal("stored signing key is damaged"));
+  app->signing_key.secret_key = *raw;
+  app->signing_key.public_key = raw->substr(32);  // libsodium's Ed25519 secret key ends with the public key
+
+  domain::AccessPolicy policy;
+  policy.password_min_length = cfg.auth.password_min_length;
+  policy.lockout_threshold = cfg.auth.lockout_threshold;
+  policy.lockout_window = cfg.auth.lockout_window;
+  policy.cost.ops = static_cast<uint64_t>(cfg.auth.pwhash_ops);
+  policy.cost.mem = static_cast<size_t>(cfg.auth.pwhash_mem_mib) * 1024 * 1024;
+
+  app->events = std::make_unique<domain::EventLog>(*app->store, *app->clock);
+  app->access = std::make_unique<domain::AccessService>(*app->store, *app->clock, policy);
+  app->grants = std::make_unique<domain::GrantService>(*app->store, *app->clock, app->hash_key);
+  oauth::TokenPolicy tp{cfg.auth.access_token_ttl, cfg.auth.refresh_token_ttl, cfg.auth.client_failures_per_minute,
+                        cfg.auth.address_failures_per_minute};
+  app->tokens = std::make_unique<oauth::TokenService>(*app->store, *app->access, *app->events, *app->clock,
+                                                      app->hash_key, tp);
+
+  // First start: the admin user, from LICSAT_ADMIN_PASSWORD or a generated password written once
+  // to DATA/initial-admin-password (mode 0600).
+  std::string password;
+  bool generated = false;
+  if (const char* env = std::getenv("LICSAT_ADMIN_PASSWORD"); env && *env) {
+    password = env;
+  } else {
+    password = crypto::random_urlsafe(18);
+    generated = true;
+  }
+  auto users = app->store->list_users();
+  if (!users) return fail(users.error());
+  if (users->empty()) {
+    if (auto s = app->access->check_password_policy("admin", password); !s)
+      return fail(Error::invalid("LICSAT_ADMIN_PASSWORD: " + s.error().message));
+    if (generated) {
+      std::string path = cfg.data_dir + "/initial-admin-password";
+      if (auto s = write_private_file(path, password + "\n"); !s) return fail(s.error());
+      if (admin_password_note) *admin_password_note = path;
+    }
+    auto made = app->access->ensure_initial_admin(password);
+    if (!made) return fail(made.error());
+  }
+
+  add_system_routes(*app);
+  add_oauth_routes(*app);
+  add_admin_routes(*app);
+  return app;
+}
+
+}  // namespace licsat::api

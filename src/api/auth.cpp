@@ -1,0 +1,49 @@
+#include "api/auth.h"
+
+#include <nlohmann/json.hpp>
+
+namespace licsat::api {
+
+std::expected<oauth::Principal, http::Response> require_role(App& app, const http::Request& req, domain::Role need) {
+  std::string token;
+  if (auto h = req.header("authorization")) {
+    std::string_view v = *h;
+    if (v.size() > 7 && (v.substr(0, 7) == "Bearer " || v.substr(0, 7) == "bearer ")) token = std::string(v.substr(7));
+  }
+  auto p = app.tokens->authenticate(token);
+  if (!p) {
+    const auto& e = p.error();
+    app.events->record(app.events->make("(bearer)", req.peer, "api.auth", "failure",
+                                        req.method + " " + req.path + ": " + e.description));
+    auto r = http::error_response(e.status, e.error, e.description);
+    if (e.status == 401) {
+      std::string www = "Bearer realm=\"licsat\"";
+      if (!token.empty()) www += ", error=\"" + e.error + "\", error_description=\"" + e.description + "\"";
+      r.set("WWW-Authenticate", www);
+    }
+    return std::unexpected(r);
+  }
+  if (!domain::role_allows(p->role, need)) {
+    std::string m = "Your role (" + std::string(domain::role_name(p->role)) + ") may not do this; it needs the " +
+                    std::string(domain::role_name(need)) + " role.";
+    app.events->record(app.events->make(p->actor, req.peer, "api.authorize", "failure", req.method + " " + req.path + ": " + m));
+    return std::unexpected(http::error_response(403, "insufficient_role", m));
+  }
+  return *p;
+}
+
+domain::Actor actor_of(const oauth::Principal& p, const http::Request& req) { return {p.actor, req.peer}; }
+
+http::Response error_of(const Error& e) {
+  return http::error_response(http_status(e.code), code_name(e.code), e.message);
+}
+
+std::expected<nlohmann::json, http::Response> parse_json_body(const http::Request& req) {
+  if (req.body.empty()) return std::unexpected(http::error_response(400, "invalid_request", "A JSON request body is required."));
+  auto j = nlohmann::json::parse(req.body, nullptr, false);
+  if (j.is_discarded()) return std::unexpected(http::error_response(400, "invalid_request", "The request body is not valid JSON."));
+  if (!j.is_object()) return std::unexpected(http::error_response(400, "invalid_request", "The request body must be a JSON object."));
+  return j;
+}
+
+}  // namespace licsat::api

@@ -1,0 +1,39 @@
+#include "api/json_views.h"
+
+#include "core/clock.h"
+
+namespace licsat::api {
+
+nlohmann::json to_json(const domain::User& u) {
+  return {{"name", u.name},
+          {"role", std::string(domain::role_name(u.role))},
+          {"locked", u.locked},
+          {"failed_logins", u.failed_logins},
+          {"created_at", format_iso8601(u.created_at)},
+          {"created_by", u.created_by}};
+}
+
+nlohmann::json to_json(const domain::Grant& g) {
+  return {{"name", g.name},
+          {"type", domain::grant_type_name(g.type)},
+          {"type_label", domain::grant_type_label(g.type)},
+          {"description", g.description},
+          {"client_id", g.client_id},
+          {"role", std::string(domain::role_name(g.role))},
+          {"expires", g.expires ? nlohmann::json(format_date(g.expires)) : nlohmann::json(nullptr)},
+          {"created_at", format_iso8601(g.created_at)},
+          {"created_by", g.created_by}};
+}
+
+nlohmann::json to_json(const domain::GrantWithSecret& g) {
+  auto j = to_json(g.grant);
+  j["client_secret"] = g.client_secret;
+  return j;
+}
+
+nlohmann::json to_json(const domain::Event& e) {
+  return {{"id", e.id},         {"time", format_iso8601(e.time)}, {"actor", e.actor},   {"source_ip", e.source_ip},
+          {"action", e.action}, {"outcome", e.outcome},           {"detail", e.detail}};
+}
+
+}  // namespace licsat::api

@@ -1,0 +1,20 @@
+// licsat admin: the server's administration over its REST API.
+#include <CLI/CLI.hpp>
+
+#include "cli/admin_client.h"
+#include "cli/commands.h"
+
+namespace licsat::cli {
+
+void add_admin(CLI::App& app) {
+  auto o = std::make_shared<AdminOptions>();
+  auto* admin = app.add_subcommand("admin", "Administer a licsat server (password: $LICSAT_PASSWORD, else prompt)");
+  admin->add_option("--server", o->server, "Server URL, default https://localhost:8443");
+  admin->add_option("--user", o->user, "User name, default admin");
+  admin->add_option("--ca-file", o->ca_file, "CA certificate (or the server's self-signed certificate) to trust");
+  admin->add_flag("--insecure", o->insecure, "Do not verify the server certificate (tests only)");
+  admin->require_subcommand(1);
+  add_admin_auth_commands(*admin, o);
+}
+
+}  // namespace licsat::cli

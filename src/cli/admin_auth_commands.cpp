@@ -1,0 +1,259 @@
+// licsat admin grant|user|console|events.
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+#include "cli/admin_client.h"
+#include "cli/commands.h"
+#include "http/message.h"
+
+namespace licsat::cli {
+namespace {
+
+using nlohmann::json;
+
+void print_table(const std::vector<std::string>& head, const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> w(head.size());
+  for (size_t i = 0; i < head.size(); ++i) w[i] = head[i].size();
+  for (const auto& r : rows)
+    for (size_t i = 0; i < r.size() && i < w.size(); ++i) w[i] = std::max(w[i], r[i].size());
+  auto line = [&](const std::vector<std::string>& r) {
+    for (size_t i = 0; i < r.size(); ++i) {
+      std::cout << r[i];
+      if (i + 1 < r.size()) std::cout << std::string(w[i] - r[i].size() + 2, ' ');
+    }
+    std::cout << "\n";
+  };
+  line(head);
+  for (const auto& r : rows) line(r);
+}
+
+std::string field(const json& j, const char* k) {
+  if (!j.contains(k) || j[k].is_null()) return "";
+  return j[k].is_string() ? j[k].get<std::string>() : j[k].dump();
+}
+
+// Prints the one-time secret answer of create / regenerate-secret.
+void print_secret(const json& g, bool as_json) {
+  if (as_json) {
+    std::cout << json{{"name", g["name"]}, {"type", g["type"]}, {"client_id", g["client_id"]},
+                      {"client_secret", g["client_secret"]}, {"expires", g["expires"]}}
+                     .dump(2)
+              << "\n";
+    return;
+  }
+  std::cout << "Grant:         " << field(g, "name") << " (" << field(g, "type_label") << ")\n"
+            << "Client ID:     " << field(g, "client_id") << "\n"
+            << "Client Secret: " << field(g, "client_secret") << "\n"
+            << "Expires:       " << (field(g, "expires").empty() ? "never" : field(g, "expires")) << "\n"
+            << "The client secret is shown this once; store it now.\n";
+}
+
+void add_grant(CLI::App& admin, std::shared_ptr<AdminOptions> o) {
+  auto* grant = admin.add_subcommand("grant", "API Tool Kit: Resource Owner and Client Credentials Grants");
+  grant->require_subcommand(1);
+
+  struct Create {
+    std::string type, name, description, expires, role;
+    bool json = false;
+  };
+  auto c = std::make_shared<Create>();
+  auto* create = grant->add_subcommand("create", "Create a grant; prints its client ID and secret once");
+  create->add_option("--type", c->type, "resource-owner or client-credentials")->required();
+  create->add_option("--name", c->name, "Unique name")->required();
+  create->add_option("--description", c->description, "Description");
+  create->add_option("--expires", c->expires, "Expiration date, YYYY-MM-DD");
+  create->add_option("--role", c->role, "Role of client-credentials tokens (default operator)");
+  create->add_flag("--json", c->json, "Print JSON");
+  create->callback([o, c] {
+    with_session(*o, [&](AdminSession& a) {
+      json body = {{"name", c->name}, {"type", c->type}, {"description", c->description}};
+      if (!c->expires.empty()) body["expires"] = c->expires;
+      if (!c->role.empty()) body["role"] = c->role;
+      auto r = a.call("POST", "/api/v1/admin/grants", body);
+      if (!r) return false;
+      print_secret(*r, c->json);
+      return true;
+    });
+  });
+
+  struct List {
+    std::string search;
+    bool json = false;
+  };
+  auto l = std::make_shared<List>();
+  auto* list = grant->add_subcommand("list", "List grants");
+  list->add_option("--search", l->search, "Only grants whose name contains this text");
+  list->add_flag("--json", l->json, "Print JSON");
+  list->callback([o, l] {
+    with_session(*o, [&](AdminSession& a) {
+      auto r = a.call("GET", "/api/v1/admin/grants?search=" + http::url_encode(l->search));
+      if (!r) return false;
+      if (l->json) {
+        std::cout << (*r)["grants"].dump(2) << "\n";
+        return true;
+      }
+      std::vector<std::vector<std::string>> rows;
+      for (const auto& g : (*r)["grants"])
+        rows.push_back({field(g, "name"), field(g, "created_at").substr(0, 10), field(g, "type_label"), field(g, "description"),
+                        field(g, "client_id"), field(g, "expires").empty() ? "never" : field(g, "expires")});
+      print_table({"NAME", "CREATED", "TYPE", "DESCRIPTION", "CLIENT ID", "EXPIRES"}, rows);
+      return true;
+    });
+  });
+
+  struct Named {
+    std::string name;
+    bool json = false;
+  };
+  auto rg = std::make_shared<Named>();
+  auto* regen = grant->add_subcommand("regenerate-secret", "New client secret; the old one stops working at once");
+  regen->add_option("name", rg->name, "Grant name")->required();
+  regen->add_flag("--json", rg->json, "Print JSON");
+  regen->callback([o, rg] {
+    with_session(*o, [&](AdminSession& a) {
+      auto r = a.call("POST", "/api/v1/admin/grants/" + http::url_encode(rg->name) + "/regenerate-secret");
+      if (!r) return false;
+      print_secret(*r, rg->json);
+      return true;
+    });
+  });
+
+  auto dl = std::make_shared<Named>();
+  auto* del = grant->add_subcommand("delete", "Delete a grant; its tokens stop working");
+  del->add_option("name", dl->name, "Grant name")->required();
+  del->callback([o, dl] {
+    with_session(*o, [&](AdminSession& a) {
+      if (!a.call("DELETE", "/api/v1/admin/grants/" + http::url_encode(dl->name))) return false;
+      std::cout << "deleted grant " << dl->name << "\n";
+      return true;
+    });
+  });
+}
+
+void add_user(CLI::App& admin, std::shared_ptr<AdminOptions> o) {
+  auto* user = admin.add_subcommand("user", "Access Management: users and roles");
+  user->require_subcommand(1);
+  struct Add {
+    std::string name, role;
+  };
+  auto a = std::make_shared<Add>();
+  auto* add = user->add_subcommand("add", "Add a user (password: $LICSAT_NEW_PASSWORD, else prompt)");
+  add->add_option("name", a->name, "User name")->required();
+  add->add_option("--role", a->role, "admin, operator or viewer")->required();
+  add->callback([o, a] {
+    with_session(*o, [&](AdminSession& s) {
+      std::string pw = password_from("LICSAT_NEW_PASSWORD", "Password for new user " + a->name + ": ");
+      if (!s.call("POST", "/api/v1/admin/users", {{"name", a->name}, {"role", a->role}, {"password", pw}})) return false;
+      std::cout << "added user " << a->name << " (" << a->role << ")\n";
+      return true;
+    });
+  });
+  auto lj = std::make_shared<bool>(false);
+  auto* list = user->add_subcommand("list", "List users");
+  list->add_flag("--json", *lj, "Print JSON");
+  list->callback([o, lj] {
+    with_session(*o, [&](AdminSession& s) {
+      auto r = s.call("GET", "/api/v1/admin/users");
+      if (!r) return false;
+      if (*lj) {
+        std::cout << (*r)["users"].dump(2) << "\n";
+        return true;
+      }
+      std::vector<std::vector<std::string>> rows;
+      for (const auto& u : (*r)["users"])
+        rows.push_back({field(u, "name"), field(u, "role"), u.value("locked", false) ? "locked" : "active", field(u, "created_at")});
+      print_table({"NAME", "ROLE", "STATE", "CREATED"}, rows);
+      return true;
+    });
+  });
+  struct Act {
+    const char* name;
+    const char* method;
+    const char* suffix;
+    const char* help;
+    const char* done;
+  };
+  static const Act acts[] = {{"lock", "POST", "/lock", "Lock a user", "locked"},
+                             {"unlock", "POST", "/unlock", "Unlock a user", "unlocked"},
+                             {"delete", "DELETE", "", "Delete a user", "deleted"}};
+  for (const auto& act : acts) {
+    auto n = std::make_shared<std::string>();
+    auto* sub = user->add_subcommand(act.name, act.help);
+    sub->add_option("name", *n, "User name")->required();
+    sub->callback([o, n, act] {
+      with_session(*o, [&](AdminSession& s) {
+        if (!s.call(act.method, "/api/v1/admin/users/" + http::url_encode(*n) + act.suffix)) return false;
+        std::cout << act.done << " user " << *n << "\n";
+        return true;
+      });
+    });
+  }
+}
+
+void add_console(CLI::App& admin, std::shared_ptr<AdminOptions> o) {
+  auto* console = admin.add_subcommand("console", "Enable or disable the API console (token issuance to grants)");
+  console->require_subcommand(1);
+  for (bool on : {true, false}) {
+    auto* sub = console->add_subcommand(on ? "enable" : "disable", on ? "Enable the API console" : "Disable the API console");
+    sub->callback([o, on] {
+      with_session(*o, [&](AdminSession& s) {
+        if (!s.call("PUT", "/api/v1/admin/console", {{"enabled", on}})) return false;
+        std::cout << "API console " << (on ? "enabled" : "disabled") << "\n";
+        return true;
+      });
+    });
+  }
+  auto* status = console->add_subcommand("status", "Show whether the API console is enabled");
+  status->callback([o] {
+    with_session(*o, [&](AdminSession& s) {
+      auto r = s.call("GET", "/api/v1/admin/console");
+      if (!r) return false;
+      std::cout << "API console " << ((*r)["enabled"].get<bool>() ? "enabled" : "disabled") << "\n";
+      return true;
+    });
+  });
+}
+
+void add_events(CLI::App& admin, std::shared_ptr<AdminOptions> o) {
+  struct Ev {
+    std::string since, action, outcome;
+    int limit = 100;
+    bool json = false;
+  };
+  auto e = std::make_shared<Ev>();
+  auto* ev = admin.add_subcommand("events", "Read the Event Log, newest first");
+  ev->add_option("--since", e->since, "Only events at or after this ISO 8601 time");
+  ev->add_option("--action", e->action, "Only actions starting with this (e.g. token.)");
+  ev->add_option("--outcome", e->outcome, "success or failure");
+  ev->add_option("--limit", e->limit, "At most this many events (default 100)");
+  ev->add_flag("--json", e->json, "Print JSON");
+  ev->callback([o, e] {
+    with_session(*o, [&](AdminSession& s) {
+      std::string q = "?limit=" + std::to_string(e->limit) + "&since=" + http::url_encode(e->since) +
+                      "&action=" + http::url_encode(e->action) + "&outcome=" + http::url_encode(e->outcome);
+      auto r = s.call("GET", "/api/v1/admin/events" + q);
+      if (!r) return false;
+      if (e->json) {
+        std::cout << (*r)["events"].dump(2) << "\n";
+        return true;
+      }
+      std::vector<std::vector<std::string>> rows;
+      for (const auto& x : (*r)["events"])
+        rows.push_back({field(x, "time"), field(x, "actor"), field(x, "source_ip"), field(x, "action"), field(x, "outcome"), field(x, "detail")});
+      print_table({"TIME", "ACTOR", "SOURCE", "ACTION", "OUTCOME", "DETAIL"}, rows);
+      return true;
+    });
+  });
+}
+
+}  // namespace
+
+void add_admin_auth_commands(CLI::App& admin, std::shared_ptr<AdminOptions> o) {
+  add_grant(admin, o);
+  add_user(admin, o);
+  add_console(admin, o);
+  add_events(admin, o);
+}
+
+}  // namespace licsat::cli

@@ -1,0 +1,57 @@
+#include "cli/admin_client.h"
+
+#include <iostream>
+
+#include "cli/commands.h"
+#include "http/message.h"
+#include "oauth/token_service.h"
+
+namespace licsat::cli {
+
+AdminSession::AdminSession(const AdminOptions& o)
+    : opt_(o), client_(manager::ClientOptions{o.server, o.ca_file, o.insecure, "", 120, 10}) {}
+
+bool AdminSession::login() {
+  std::string pw = password_from("LICSAT_PASSWORD", "Password for " + opt_.user + ": ");
+  std::string form = "grant_type=password&client_id=" + std::string(oauth::kFirstPartyClientId) +
+                     "&username=" + http::url_encode(opt_.user) + "&password=" + http::url_encode(pw);
+  auto r = client_.request("POST", "/oauth/token", form, "application/x-www-form-urlencoded");
+  if (!r) {
+    std::cerr << "licsat admin: cannot reach " << opt_.server << ": " << manager::transport_failure_name(r.error().kind)
+              << ": " << r.error().message << "\n";
+    return false;
+  }
+  auto j = nlohmann::json::parse(r->body, nullptr, false);
+  if (r->status != 200 || !j.is_object() || !j.contains("access_token")) {
+    std::string msg = j.is_object() ? j.value("error_message", j.value("error", r->body)) : r->body;
+    std::cerr << "licsat admin: login as '" << opt_.user << "' failed (HTTP " << r->status << "): " << msg << "\n";
+    return false;
+  }
+  client_.set_bearer(j["access_token"].get<std::string>());
+  return true;
+}
+
+std::optional<nlohmann::json> AdminSession::call(const std::string& method, const std::string& path,
+                                                 const nlohmann::json& body) {
+  auto r = client_.request(method, path, body.is_null() ? "" : body.dump());
+  if (!r) {
+    std::cerr << "licsat admin: " << manager::transport_failure_name(r.error().kind) << ": " << r.error().message << "\n";
+    return std::nullopt;
+  }
+  auto j = nlohmann::json::parse(r->body, nullptr, false);
+  if (r->status >= 300) {
+    std::string msg = j.is_object() ? j.value("error_message", j.value("error_description", r->body)) : r->body;
+    std::cerr << "licsat admin: " << msg << " (HTTP " << r->status << ")\n";
+    return std::nullopt;
+  }
+  if (j.is_discarded()) return nlohmann::json(r->body);
+  return j;
+}
+
+void with_session(const AdminOptions& o, const std::function<bool(AdminSession&)>& fn) {
+  AdminSession s(o);
+  if (!s.login()) return set_exit(kFailure);
+  set_exit(fn(s) ? kOk : kFailure);
+}
+
+}  // namespace licsat::cli

@@ -1,0 +1,50 @@
+// What every `licsat admin …` command shares: the server connection options, the login (the
+// user's password through the built-in first-party client, over TLS) and the printing of the
+// server's errors.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "manager/https_client.h"
+
+namespace CLI {
+class App;
+}
+
+namespace licsat::cli {
+
+struct AdminOptions {
+  std::string server = "https://localhost:8443";
+  std::string user = "admin";
+  std::string ca_file;
+  bool insecure = false;
+  bool json = false;
+};
+
+class AdminSession {
+ public:
+  explicit AdminSession(const AdminOptions& o);
+  // Logs in; on failure prints why and returns false.
+  bool login();
+  // Sends a request; on success returns the JSON body, else prints the server's error or the
+  // transport failure and returns nullopt.
+  std::optional<nlohmann::json> call(const std::string& method, const std::string& path,
+                                     const nlohmann::json& body = nullptr);
+  const AdminOptions& options() const { return opt_; }
+
+ private:
+  AdminOptions opt_;
+  manager::HttpsClient client_;
+};
+
+// Runs `fn` with a logged-in session and turns the outcome into the exit code.
+void with_session(const AdminOptions& o, const std::function<bool(AdminSession&)>& fn);
+
+// Registration of the admin command groups, one file each.
+void add_admin_auth_commands(CLI::App& admin, std::shared_ptr<AdminOptions> o);
+
+}  // namespace licsat::cli

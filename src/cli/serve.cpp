@@ -1,0 +1,146 @@
+// licsat serve: the HTTPS server.
+#include <CLI/CLI.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <thread>
+
+#include "api/app.h"
+#include "cli/commands.h"
+#include "core/log.h"
+#include "http/server.h"
+#include "http/tls.h"
+#include "store/db.h"
+
+namespace licsat::cli {
+namespace {
+
+struct ServeFlags {
+  std::string config_file;
+  std::string port_file;
+  std::map<std::string, std::string> given;  // dotted config key -> value, only flags on the command line
+};
+
+int serve(ServeFlags& f) {
+  std::optional<std::string> file;
+  if (!f.config_file.empty()) file = f.config_file;
+  auto cfg = load_server_config(file, f.given);
+  if (!cfg) {
+    std::cerr << "licsat serve: " << cfg.error().message << "\n";
+    return kUsage;
+  }
+  log::init(cfg->log_format, cfg->log_level);
+  if (cfg->threads <= 0) cfg->threads = std::max(2u, std::thread::hardware_concurrency()) * 2;
+
+  auto listen = http::parse_listen(cfg->listen);
+  if (!listen) {
+    std::cerr << "licsat serve: " << listen.error().message << "\n";
+    return kUsage;
+  }
+  std::string cert = cfg->tls_cert, key = cfg->tls_key;
+  if (cert.empty() != key.empty()) {
+    std::cerr << "licsat serve: --tls-cert and --tls-key go together\n";
+    return kUsage;
+  }
+  std::string note;
+  auto app = api::build_app(*cfg, &note);
+  if (!app) {
+    log::error("cannot start", {{"error", app.error().message}});
+    std::cerr << "licsat serve: " << app.error().message << "\n";
+    return kFailure;
+  }
+  if (cert.empty()) {
+    cert = cfg->data_dir + "/tls/cert.pem";
+    key = cfg->data_dir + "/tls/key.pem";
+    if (auto s = http::ensure_self_signed(cert, key); !s) {
+      std::cerr << "licsat serve: " << s.error().message << "\n";
+      return kFailure;
+    }
+  }
+  if (!note.empty()) {
+    // Printed once: the generated password is also in this file (mode 0600).
+    std::ifstream in(note);
+    std::string pw;
+    std::getline(in, pw);
+    std::cerr << "licsat: created user 'admin' with password " << pw << " (also in " << note << ")\n";
+  }
+  http::ServerOptions opt;
+  opt.host = listen->first;
+  opt.port = listen->second;
+  opt.cert_file = cert;
+  opt.key_file = key;
+  opt.limits = cfg->limits;
+  opt.threads = cfg->threads;
+  http::Server server(opt, (*app)->router, (*app)->metrics);
+  if (auto s = server.start(); !s) {
+    log::error("cannot start", {{"error", s.error().message}});
+    std::cerr << "licsat serve: " << s.error().message << "\n";
+    return kFailure;
+  }
+  if (!f.port_file.empty()) {
+    std::ofstream pf(f.port_file + ".tmp");
+    pf << server.port() << "\n";
+    pf.close();
+    std::filesystem::rename(f.port_file + ".tmp", f.port_file);
+  }
+  log::info("licsat serving", {{"url", "https://" + (opt.host == "0.0.0.0" ? std::string("localhost") : opt.host) + ":" +
+                                           std::to_string(server.port())},
+                               {"database", (*app)->db->describe()},
+                               {"threads", std::to_string(opt.threads)}});
+
+  // Housekeeping: expired tokens are removed every 10 minutes.
+  std::atomic<bool> stopping{false};
+  std::thread janitor([&] {
+    for (int tick = 0; !stopping; ++tick) {
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+      if (tick % 600 == 599) (void)(*app)->store->purge_expired_tokens((*app)->clock->now() - 3600);
+    }
+  });
+  server.run();
+  stopping = true;
+  janitor.join();
+  (*app)->events->flush();
+  log::info("licsat stopped");
+  return kOk;
+}
+
+}  // namespace
+
+void add_serve(CLI::App& app) {
+  auto f = std::make_shared<ServeFlags>();
+  auto* sub = app.add_subcommand("serve", "Run the HTTPS license server");
+  sub->add_option("--config", f->config_file, "TOML config file (flags win over it)");
+  sub->add_option("--port-file", f->port_file, "Write the bound port to this file (useful with --listen HOST:0)");
+  // Each flag sets the config key of the same name; only flags actually given are applied.
+  struct Flag {
+    const char* flag;
+    const char* key;
+    const char* help;
+  };
+  static const Flag flags[] = {
+      {"--data", "data", "Data directory (database, TLS certificate, initial admin password)"},
+      {"--listen", "listen", "Address and port, default 0.0.0.0:8443"},
+      {"--tls-cert", "tls_cert", "PEM certificate chain (default: self-signed in DATA/tls/)"},
+      {"--tls-key", "tls_key", "PEM private key"},
+      {"--database", "database", "postgresql://… (default: SQLite in DATA/licsat.db)"},
+      {"--upstream", "upstream.url", "URL of the authority this server is a satellite of"},
+      {"--log-format", "log_format", "text or json"},
+      {"--log-level", "log_level", "debug, info, warn or error"},
+      {"--threads", "threads", "Server threads (default: 2 per core)"},
+      {"--max-body-bytes", "limits.max_body_bytes", "Largest request body, except usage reports"},
+      {"--max-usage-body-bytes", "limits.max_usage_body_bytes", "Largest usage report body"},
+      {"--read-timeout", "limits.read_timeout", "Time to receive one request (e.g. 30s)"},
+      {"--access-token-ttl", "auth.access_token_ttl", "Access token lifetime (e.g. 1h)"},
+      {"--refresh-token-ttl", "auth.refresh_token_ttl", "Refresh token lifetime (e.g. 14d)"},
+  };
+  for (const auto& fl : flags) {
+    std::string key = fl.key;
+    sub->add_option_function<std::string>(
+        fl.flag, [f, key](const std::string& v) { f->given[key] = v; }, fl.help);
+  }
+  sub->callback([f] { set_exit(serve(*f)); });
+}
+
+}  // namespace licsat::cli

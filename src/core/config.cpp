@@ -1,0 +1,206 @@
+#include "core/config.h"
+
+#include <toml++/toml.h>
+
+#include <charconv>
+#include <functional>
+
+namespace licsat {
+namespace {
+
+Result<int64_t> parse_int(const std::string& key, const std::string& v) {
+  int64_t out = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
+  if (ec != std::errc() || p != v.data() + v.size())
+    return fail(Error::invalid("setting '" + key + "': '" + v + "' is not a whole number"));
+  return out;
+}
+
+Result<bool> parse_bool(const std::string& key, const std::string& v) {
+  if (v == "true" || v == "1" || v == "yes") return true;
+  if (v == "false" || v == "0" || v == "no") return false;
+  return fail(Error::invalid("setting '" + key + "': '" + v + "' is not true or false"));
+}
+
+std::vector<std::string> split_list(const std::string& v) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= v.size()) {
+    size_t comma = v.find(',', start);
+    if (comma == std::string::npos) comma = v.size();
+    std::string item = v.substr(start, comma - start);
+    if (!item.empty()) out.push_back(item);
+    start = comma + 1;
+  }
+  return out;
+}
+
+using Setter = std::function<Status(ServerConfig&, const std::string&, const std::string&)>;
+
+Setter str(std::string ServerConfig::*m) {
+  return [m](ServerConfig& c, const std::string&, const std::string& v) -> Status {
+    c.*m = v;
+    return {};
+  };
+}
+
+template <typename Get>
+Setter integer(Get get, bool duration = false, int64_t min = 0) {
+  return [get, duration, min](ServerConfig& c, const std::string& k, const std::string& v) -> Status {
+    auto n = duration ? parse_duration(v) : parse_int(k, v);
+    if (!n) return fail(Error::invalid("setting '" + k + "': " + n.error().message));
+    if (*n < min)
+      return fail(Error::invalid("setting '" + k + "' must be at least " + std::to_string(min)));
+    get(c) = *n;
+    return {};
+  };
+}
+
+const std::map<std::string, Setter>& setters() {
+  static const std::map<std::string, Setter> all = [] {
+    std::map<std::string, Setter> m;
+    m["data"] = str(&ServerConfig::data_dir);
+    m["listen"] = str(&ServerConfig::listen);
+    m["tls_cert"] = str(&ServerConfig::tls_cert);
+    m["tls_key"] = str(&ServerConfig::tls_key);
+    m["database"] = str(&ServerConfig::database);
+    m["log_format"] = [](ServerConfig& c, const std::string& k, const std::string& v) -> Status {
+      if (v != "text" && v != "json")
+        return fail(Error::invalid("setting '" + k + "' must be text or json, not '" + v + "'"));
+      c.log_format = v;
+      return {};
+    };
+    m["log_level"] = str(&ServerConfig::log_level);
+    m["threads"] = integer([](ServerConfig& c) -> int& { return c.threads; });
+    auto& L = m;
+    L["limits.max_header_bytes"] = integer([](ServerConfig& c) -> int64_t& { return c.limits.max_header_bytes; }, false, 1024);
+    L["limits.max_body_bytes"] = integer([](ServerConfig& c) -> int64_t& { return c.limits.max_body_bytes; }, false, 1024);
+    L["limits.max_usage_body_bytes"] = integer([](ServerConfig& c) -> int64_t& { return c.limits.max_usage_body_bytes; }, false, 1024);
+    L["limits.read_timeout"] = integer([](ServerConfig& c) -> int64_t& { return c.limits.read_timeout; }, true, 1);
+    L["limits.idle_timeout"] = integer([](ServerConfig& c) -> int64_t& { return c.limits.idle_timeout; }, true, 1);
+    L["limits.max_connections"] = integer([](ServerConfig& c) -> int64_t& { return c.limits.max_connections; }, false, 1);
+    L["auth.access_token_ttl"] = integer([](ServerConfig& c) -> int64_t& { return c.auth.access_token_ttl; }, true, 1);
+    L["auth.refresh_token_ttl"] = integer([](ServerConfig& c) -> int64_t& { return c.auth.refresh_token_ttl; }, true, 1);
+    L["auth.password_min_length"] = integer([](ServerConfig& c) -> int64_t& { return c.auth.password_min_length; }, false, 8);
+    L["auth.lockout_threshold"] = integer([](ServerConfig& c) -> int64_t& { return c.auth.lockout_threshold; }, false, 1);
+    L["auth.lockout_window"] = integer([](ServerConfig& c) -> int64_t& { return c.auth.lockout_window; }, true, 1);
+    L["auth.pwhash_ops"] = integer([](ServerConfig& c) -> int64_t& { return c.auth.pwhash_ops; }, false, 1);
+    L["auth.pwhash_mem_mib"] = integer([](ServerConfig& c) -> int64_t& { return c.auth.pwhash_mem_mib; }, false, 8);
+    L["auth.client_failures_per_minute"] = integer([](ServerConfig& c) -> int64_t& { return c.auth.client_failures_per_minute; }, false, 1);
+    L["auth.address_failures_per_minute"] = integer([](ServerConfig& c) -> int64_t& { return c.auth.address_failures_per_minute; }, false, 1);
+    L["auth.session_idle_timeout"] = integer([](ServerConfig& c) -> int64_t& { return c.auth.session_idle_timeout; }, true, 60);
+    m["upstream.url"] = [](ServerConfig& c, const std::string&, const std::string& v) -> Status { c.upstream.url = v; return {}; };
+    m["upstream.client_id"] = [](ServerConfig& c, const std::string&, const std::string& v) -> Status { c.upstream.client_id = v; return {}; };
+    m["upstream.client_secret"] = [](ServerConfig& c, const std::string&, const std::string& v) -> Status { c.upstream.client_secret = v; return {}; };
+    m["upstream.client_secret_file"] = [](ServerConfig& c, const std::string&, const std::string& v) -> Status { c.upstream.client_secret_file = v; return {}; };
+    m["upstream.ca_file"] = [](ServerConfig& c, const std::string&, const std::string& v) -> Status { c.upstream.ca_file = v; return {}; };
+    m["upstream.accounts"] = [](ServerConfig& c, const std::string&, const std::string& v) -> Status { c.upstream.accounts = split_list(v); return {}; };
+    m["upstream.insecure"] = [](ServerConfig& c, const std::string& k, const std::string& v) -> Status {
+      auto b = parse_bool(k, v);
+      if (!b) return fail(b.error());
+      c.upstream.insecure = *b;
+      return {};
+    };
+    m["upstream.interval"] = integer([](ServerConfig& c) -> int64_t& { return c.upstream.interval; }, true, 60);
+    return m;
+  }();
+  return all;
+}
+
+// Flattens a TOML table into dotted keys with textual values.
+Status flatten(const toml::table& t, const std::string& prefix, std::map<std::string, std::string>& out,
+               const std::string& source) {
+  for (auto&& [k, node] : t) {
+    std::string key = prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
+    for (auto& ch : key) if (ch == '-') ch = '_';
+    if (auto* sub = node.as_table()) {
+      if (auto s = flatten(*sub, key, out, source); !s) return s;
+    } else if (auto* s = node.as_string()) {
+      out[key] = s->get();
+    } else if (auto* i = node.as_integer()) {
+      out[key] = std::to_string(i->get());
+    } else if (auto* b = node.as_boolean()) {
+      out[key] = b->get() ? "true" : "false";
+    } else if (auto* a = node.as_array()) {
+      std::string joined;
+      for (auto&& el : *a) {
+        auto* es = el.as_string();
+        if (!es) return fail(Error::invalid(source + ": '" + key + "' must be a list of strings"));
+        if (!joined.empty()) joined += ",";
+        joined += es->get();
+      }
+      out[key] = joined;
+    } else {
+      return fail(Error::invalid(source + ": '" + key + "' has an unsupported value type"));
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<int64_t> parse_duration(const std::string& text) {
+  if (text.empty()) return fail(Error::invalid("empty duration"));
+  int64_t mult = 1;
+  std::string num = text;
+  switch (text.back()) {
+    case 's': mult = 1; num.pop_back(); break;
+    case 'm': mult = 60; num.pop_back(); break;
+    case 'h': mult = 3600; num.pop_back(); break;
+    case 'd': mult = 86400; num.pop_back(); break;
+    default: break;
+  }
+  int64_t n = 0;
+  auto [p, ec] = std::from_chars(num.data(), num.data() + num.size(), n);
+  if (num.empty() || ec != std::errc() || p != num.data() + num.size() || n < 0)
+    return fail(Error::invalid("'" + text + "' is not a duration (examples: 90s, 15m, 24h, 14d)"));
+  return n * mult;
+}
+
+Status set_config_key(ServerConfig& cfg, const std::string& key, const std::string& value) {
+  auto it = setters().find(key);
+  if (it == setters().end()) return fail(Error::invalid("unknown setting '" + key + "'"));
+  return it->second(cfg, key, value);
+}
+
+Status apply_config_text(ServerConfig& cfg, const std::string& text, const std::string& source) {
+  toml::table t;
+  try {
+    t = toml::parse(text, source);
+  } catch (const toml::parse_error& e) {
+    const auto& b = e.source().begin;
+    return fail(Error::invalid(source + ":" + std::to_string(b.line) + ":" + std::to_string(b.column) +
+                               ": " + std::string(e.description())));
+  }
+  std::map<std::string, std::string> flat;
+  if (auto s = flatten(t, "", flat, source); !s) return s;
+  for (const auto& [k, v] : flat) {
+    if (auto s = set_config_key(cfg, k, v); !s) return fail(Error::invalid(source + ": " + s.error().message));
+  }
+  return {};
+}
+
+Status apply_config_file(ServerConfig& cfg, const std::string& path) {
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) return fail(Error::invalid("cannot read config file '" + path + "'"));
+  std::string text;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
+  std::fclose(f);
+  return apply_config_text(cfg, text, path);
+}
+
+Result<ServerConfig> load_server_config(const std::optional<std::string>& file,
+                                        const std::map<std::string, std::string>& flags) {
+  ServerConfig cfg;
+  if (file) {
+    if (auto s = apply_config_file(cfg, *file); !s) return fail(s.error());
+  }
+  for (const auto& [k, v] : flags) {
+    if (auto s = set_config_key(cfg, k, v); !s) return fail(s.error());
+  }
+  return cfg;
+}
+
+}  // namespace licsat

@@ -1,0 +1,80 @@
+// Server configuration: defaults, then a TOML file, then command-line flags (flags win).
+// Every setting has one dotted key ("listen", "auth.access_token_ttl", "upstream.url") used in
+// the file and, with dashes for dots and underscores, as a flag.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+
+namespace licsat {
+
+struct UpstreamConfig {
+  std::string url;                 // empty: this server is an authority
+  std::string client_id;
+  std::string client_secret;
+  std::string client_secret_file;
+  std::vector<std::string> accounts;
+  std::string ca_file;
+  bool insecure = false;
+  int64_t interval = 24 * 3600;    // seconds
+};
+
+struct ServerConfig {
+  std::string data_dir = "./data";
+  std::string listen = "0.0.0.0:8443";
+  std::string tls_cert;
+  std::string tls_key;
+  std::string database;            // empty: SQLite at DATA/licsat.db; or postgresql://…
+  std::string log_format = "text"; // text | json
+  std::string log_level = "info";
+  int threads = 0;                 // 0: one per core, at least 2
+
+  struct Limits {
+    int64_t max_header_bytes = 16 * 1024;
+    int64_t max_body_bytes = 1024 * 1024;
+    int64_t max_usage_body_bytes = 32 * 1024 * 1024;  // a 100,000-device report is about 15 MB
+    int64_t read_timeout = 30;                          // seconds to receive one whole request
+    int64_t idle_timeout = 60;                          // keep-alive idle seconds
+    int64_t max_connections = 10000;
+  } limits;
+
+  struct Auth {
+    int64_t access_token_ttl = 3600;
+    int64_t refresh_token_ttl = 14 * 86400;
+    int64_t password_min_length = 12;
+    int64_t lockout_threshold = 5;
+    int64_t lockout_window = 15 * 60;
+    int64_t pwhash_ops = 2;
+    int64_t pwhash_mem_mib = 64;
+    int64_t client_failures_per_minute = 10;
+    int64_t address_failures_per_minute = 50;
+    int64_t session_idle_timeout = 30 * 60;
+  } auth;
+
+  UpstreamConfig upstream;
+};
+
+// Parses "90", "90s", "15m", "24h", "14d" into seconds.
+Result<int64_t> parse_duration(const std::string& text);
+
+// Sets one setting by its dotted key from text; an unknown key or a bad value is an error that
+// names the key.
+Status set_config_key(ServerConfig& cfg, const std::string& key, const std::string& value);
+
+// Applies a TOML file (tables become dotted keys). Unknown keys are errors, so a typo in a
+// security setting is never silently ignored.
+Status apply_config_file(ServerConfig& cfg, const std::string& path);
+
+// Same, from TOML text (for tests and for error messages that name the source).
+Status apply_config_text(ServerConfig& cfg, const std::string& toml_text, const std::string& source);
+
+// Defaults, then the file (if any), then the flags given on the command line.
+Result<ServerConfig> load_server_config(const std::optional<std::string>& file,
+                                        const std::map<std::string, std::string>& flags);
+
+}  // namespace licsat

@@ -1,0 +1,52 @@
+// The HTTP layer's own request and response: plain values with no Beast types, so that routes,
+// handlers and their tests never include Beast.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+namespace licsat::http {
+
+struct Request {
+  std::string method;     // "GET", "POST", …
+  std::string path;       // decoded-free path, without the query
+  std::string query;      // raw query string, without '?'
+  std::vector<std::pair<std::string, std::string>> headers;  // names in lower case
+  std::string body;
+  std::string peer;       // source address
+  std::map<std::string, std::string> params;  // path parameters from the route pattern
+
+  // First header with this (lower-case) name.
+  std::optional<std::string_view> header(std::string_view name) const;
+};
+
+struct Response {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+
+  Response& set(std::string name, std::string value) {
+    headers.emplace_back(std::move(name), std::move(value));
+    return *this;
+  }
+};
+
+Response json_response(int status, const nlohmann::json& body);
+// The JSON error body of every non-OAuth error: {"error": code, "error_description": message,
+// "error_message": message}. The same three fields as OAuth errors, so one client parser fits all.
+Response error_response(int status, std::string_view code, std::string_view message);
+
+// Percent-decoding of application/x-www-form-urlencoded text ('+' is a space).
+std::string url_decode(std::string_view s);
+std::string url_encode(std::string_view s);
+// Parses "a=1&b=2" into a map (first value wins); malformed pairs are skipped.
+std::map<std::string, std::string> parse_form(std::string_view s);
+
+}  // namespace licsat::http

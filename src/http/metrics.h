@@ -1,0 +1,38 @@
+// Request counters and a latency histogram, rendered in the Prometheus text format.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <utility>
+
+namespace licsat::http {
+
+class Metrics {
+ public:
+  Metrics();
+  void observe(const std::string& route, int status, double seconds);
+  void connection_opened();
+  void connection_closed();
+  void limit_hit(const std::string& which);
+  std::string render() const;
+
+ private:
+  static constexpr std::array<double, 12> kBuckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                                      0.05,   0.1,   0.25,   0.5,   1.0,  5.0};
+  struct Histogram {
+    std::array<uint64_t, kBuckets.size()> counts{};
+    uint64_t total = 0;
+    double sum = 0;
+  };
+  mutable std::mutex mu_;
+  std::map<std::pair<std::string, int>, uint64_t> requests_;
+  std::map<std::string, Histogram> latency_;
+  std::map<std::string, uint64_t> limits_;
+  int64_t open_connections_ = 0;
+  int64_t started_;
+};
+
+}  // namespace licsat::http

@@ -1,0 +1,45 @@
+// Maps (method, path) to a handler. Patterns are literal segments and {name} parameters:
+// "/api/v1/accounts/{account}/licenses". A path that matches with another method gets 405.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "http/message.h"
+
+namespace licsat::http {
+
+using Handler = std::function<Response(Request&)>;
+
+struct Route {
+  std::string method;
+  std::string pattern;
+  Handler handler;
+  int64_t max_body = 0;  // 0: the server's default limit
+  std::vector<std::string> segments;
+};
+
+struct Match {
+  const Route* route = nullptr;  // null: no route for this path and method
+  bool path_known = false;       // some route has this path (so 405, not 404)
+  std::string allow;             // methods the path has, for 405's Allow header
+};
+
+class Router {
+ public:
+  void add(std::string method, std::string pattern, Handler h, int64_t max_body = 0);
+  // Finds the route and fills req.params.
+  Match match(Request& req) const;
+  // The body limit of the route a request line would reach, before the body is read.
+  int64_t body_limit(const std::string& method, const std::string& path, int64_t fallback) const;
+  const std::vector<Route>& routes() const { return routes_; }
+  // Serves a request: 404/405 when nothing matches.
+  Response dispatch(Request& req, std::string* route_pattern) const;
+
+ private:
+  std::vector<Route> routes_;
+};
+
+}  // namespace licsat::http

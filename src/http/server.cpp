@@ -1,0 +1,396 @@
+#include "http/server.h"
+
+#include <openssl/ssl.h>
+
+#include <atomic>
+#include <ctime>
+#include <chrono>
+#include <list>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "core/log.h"
+#include "http/asio.h"
+
+namespace licsat::http {
+
+namespace net = boost::asio;
+namespace ssl = boost::asio::ssl;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = boost::asio::ip::tcp;
+
+Result<std::pair<std::string, uint16_t>> parse_listen(const std::string& listen) {
+  auto colon = listen.rfind(':');
+  if (colon == std::string::npos) return fail(Error::invalid("--listen '" + listen + "' must be HOST:PORT"));
+  std::string host = listen.substr(0, colon);
+  std::string port = listen.substr(colon + 1);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.empty()) host = "0.0.0.0";
+  int p = -1;
+  try {
+    size_t used = 0;
+    p = std::stoi(port, &used);
+    if (used != port.size()) p = -1;
+  } catch (...) {
+  }
+  if (p < 0 || p > 65535) return fail(Error::invalid("--listen '" + listen + "': port must be 0-65535"));
+  return std::make_pair(host, static_cast<uint16_t>(p));
+}
+
+class Server::Impl {
+ public:
+  class Session;
+
+  Impl(ServerOptions o, const Router& r, Metrics& m)
+      : opt(std::move(o)), router(r), metrics(m), ioc(std::max(1, opt.threads)),
+        tls(ssl::context::tls_server), acceptor(net::make_strand(ioc)), signals(ioc, SIGTERM, SIGINT),
+        deadline(ioc) {}
+
+  Status start() {
+    // TLS 1.2 and 1.3 only; no compression, no renegotiation; the server picks the cipher.
+    tls.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                    ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::no_compression |
+                    ssl::context::single_dh_use);
+    SSL_CTX* ctx = tls.native_handle();
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_RENEGOTIATION);
+    SSL_CTX_set_cipher_list(ctx, "ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL:!MD5:!DSS");
+    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
+    boost::system::error_code ec;
+    tls.use_certificate_chain_file(opt.cert_file, ec);
+    if (ec) return fail(Error::invalid("cannot load TLS certificate '" + opt.cert_file + "': " + ec.message()));
+    tls.use_private_key_file(opt.key_file, ssl::context::pem, ec);
+    if (ec) return fail(Error::invalid("cannot load TLS key '" + opt.key_file + "': " + ec.message()));
+    if (SSL_CTX_check_private_key(ctx) != 1)
+      return fail(Error::invalid("TLS key '" + opt.key_file + "' does not match certificate '" + opt.cert_file + "'"));
+
+    auto addr = net::ip::make_address(opt.host, ec);
+    if (ec) return fail(Error::invalid("cannot listen on '" + opt.host + "': not an IP address"));
+    tcp::endpoint ep(addr, opt.port);
+    acceptor.open(ep.protocol(), ec);
+    if (!ec) acceptor.set_option(net::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor.bind(ep, ec);
+    if (!ec) acceptor.listen(net::socket_base::max_listen_connections, ec);
+    if (ec)
+      return fail(Error::unavailable("cannot listen on " + opt.host + ":" + std::to_string(opt.port) + ": " + ec.message()));
+    bound_port = acceptor.local_endpoint().port();
+    return {};
+  }
+
+  void run() {
+    signals.async_wait([this](const boost::system::error_code& ec, int sig) {
+      if (ec) return;
+      log::info("signal received, draining connections", {{"signal", std::to_string(sig)}});
+      shutdown();
+    });
+    do_accept();
+    std::vector<std::thread> extra;
+    for (int i = 1; i < std::max(1, opt.threads); ++i) extra.emplace_back([this] { ioc.run(); });
+    ioc.run();
+    for (auto& t : extra) t.join();
+  }
+
+  void shutdown() {
+    net::post(acceptor.get_executor(), [this] {
+      if (draining.exchange(true)) return;
+      boost::system::error_code ec;
+      acceptor.close(ec);
+      signals.cancel(ec);
+      close_idle_sessions();
+      // Requests in flight get this long to finish; then the server stops regardless.
+      deadline.expires_after(std::chrono::seconds(20));
+      deadline.async_wait([this](const boost::system::error_code& e) {
+        if (!e) {
+          log::warn("shutdown deadline reached, stopping with connections open");
+          ioc.stop();
+        }
+      });
+    });
+  }
+
+  void do_accept();
+  void close_idle_sessions();
+  void session_done();
+
+  ServerOptions opt;
+  const Router& router;
+  Metrics& metrics;
+  net::io_context ioc;
+  ssl::context tls;
+  tcp::acceptor acceptor;
+  net::signal_set signals;
+  net::steady_timer deadline;
+  std::atomic<bool> draining{false};
+  std::atomic<int64_t> open{0};
+  uint16_t bound_port = 0;
+  std::mutex sessions_mu;
+  std::list<std::weak_ptr<Session>> sessions;
+};
+
+class Server::Impl::Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(Impl& srv, tcp::socket&& socket) : srv_(srv), stream_(std::move(socket), srv.tls) {
+    boost::system::error_code ec;
+    auto ep = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
+    peer_ = ec ? "unknown" : ep.address().to_string();
+  }
+
+  ~Session() {
+    srv_.metrics.connection_closed();
+    srv_.open.fetch_sub(1);
+    srv_.session_done();
+  }
+
+  void start(std::list<std::weak_ptr<Session>>::iterator self_it) {
+    self_it_ = self_it;
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+      beast::get_lowest_layer(self->stream_).expires_after(std::chrono::seconds(self->srv_.opt.limits.read_timeout));
+      self->stream_.async_handshake(ssl::stream_base::server,
+                                    [self](beast::error_code ec) { self->on_handshake(ec); });
+    });
+  }
+
+  // Runs on the session's strand: closes the connection if no request is being served.
+  void close_if_idle() {
+    net::post(stream_.get_executor(), [self = shared_from_this()] {
+      if (!self->busy_) beast::get_lowest_layer(self->stream_).cancel();
+    });
+  }
+
+  std::list<std::weak_ptr<Session>>::iterator self_it_;
+
+ private:
+  void on_handshake(beast::error_code ec) {
+    if (ec) {
+      // Failed handshakes (wrong protocol version, scanners) are logged at debug level only.
+      log::debug("tls handshake failed", {{"peer", peer_}, {"reason", ec.message()}});
+      return;
+    }
+    do_read_header();
+  }
+
+  void do_read_header() {
+    if (srv_.draining) return do_close();
+    parser_.emplace();
+    parser_->header_limit(static_cast<uint32_t>(srv_.opt.limits.max_header_bytes));
+    parser_->body_limit(srv_.opt.limits.max_body_bytes);
+    beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(srv_.opt.limits.idle_timeout));
+    bhttp::async_read_header(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, size_t) {
+      self->on_header(ec);
+    });
+  }
+
+  void on_header(beast::error_code ec) {
+    if (ec) return on_read_error(ec, true);
+    busy_ = true;
+    started_ = std::chrono::steady_clock::now();
+    auto& req = parser_->get();
+    std::string target(req.target());
+    auto q = target.find('?');
+    std::string path = target.substr(0, q);
+    int64_t limit = srv_.router.body_limit(std::string(req.method_string()), path, srv_.opt.limits.max_body_bytes);
+    if (auto len = parser_->content_length(); len && static_cast<int64_t>(*len) > limit) {
+      return reject(413, "too_large", "limit.body",
+                    "Request body of " + std::to_string(*len) + " bytes exceeds the limit of " + std::to_string(limit) +
+                        " bytes for this endpoint.");
+    }
+    parser_->body_limit(static_cast<uint64_t>(limit));
+    if (parser_->is_done()) return on_body({});
+    beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(srv_.opt.limits.read_timeout));
+    bhttp::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code e, size_t) {
+      self->on_body(e);
+    });
+  }
+
+  void on_read_error(beast::error_code ec, bool in_header) {
+    if (ec == bhttp::error::end_of_stream || ec == net::error::eof || ec == net::ssl::error::stream_truncated ||
+        ec == net::error::connection_reset || ec == net::error::operation_aborted) {
+      if (ec == net::error::operation_aborted && srv_.draining) return do_close();
+      return do_close();
+    }
+    if (ec == beast::error::timeout) {
+      bool partial = buffer_.size() > 0 || !in_header || (parser_ && parser_->got_some());
+      if (!partial) return;  // an idle keep-alive connection: close quietly
+      srv_.metrics.limit_hit("timeout");
+      log::warn("request timed out", {{"peer", peer_}, {"limit_seconds", std::to_string(in_header ? srv_.opt.limits.idle_timeout : srv_.opt.limits.read_timeout)}});
+      return reject(408, "request_timeout", "", "The request was not received in time; the connection is closed.");
+    }
+    if (ec == bhttp::error::header_limit)
+      return reject(431, "header_too_large", "limit.header",
+                    "Request headers exceed " + std::to_string(srv_.opt.limits.max_header_bytes) + " bytes.");
+    if (ec == bhttp::error::body_limit)
+      return reject(413, "too_large", "limit.body", "Request body exceeds the limit for this endpoint.");
+    srv_.metrics.limit_hit("malformed");
+    log::warn("malformed request", {{"peer", peer_}, {"reason", ec.message()}});
+    return reject(400, "bad_request", "", "Malformed HTTP request: " + ec.message() + ".");
+  }
+
+  void reject(int status, const char* code, const char* metric, std::string message) {
+    if (*metric) {
+      srv_.metrics.limit_hit(metric);
+      log::warn("request refused by a limit", {{"peer", peer_}, {"status", std::to_string(status)}, {"reason", message}});
+    }
+    Response r = error_response(status, code, message);
+    send(std::move(r), 11, false, "(limit)", "-");
+  }
+
+  void on_body(beast::error_code ec) {
+    if (ec) return on_read_error(ec, false);
+    auto msg = parser_->release();
+    Request req;
+    req.method = std::string(msg.method_string());
+    std::string target(msg.target());
+    auto q = target.find('?');
+    req.path = target.substr(0, q);
+    if (q != std::string::npos) req.query = target.substr(q + 1);
+    for (const auto& f : msg) {
+      std::string name(f.name_string());
+      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      req.headers.emplace_back(std::move(name), std::string(f.value()));
+    }
+    req.body = std::move(msg.body());
+    req.peer = peer_;
+    bool keep = msg.keep_alive();
+    std::string route;
+    Response res;
+    try {
+      res = srv_.router.dispatch(req, &route);
+    } catch (const std::exception& e) {
+      log::error("handler failed", {{"route", route}, {"error", e.what()}});
+      res = error_response(500, "internal_error", "The server failed to handle this request; see its log.");
+    }
+    send(std::move(res), msg.version(), keep, route, req.method);
+  }
+
+  void send(Response res, unsigned version, bool keep_alive, const std::string& route, const std::string& method) {
+    auto out = std::make_shared<bhttp::response<bhttp::string_body>>();
+    out->version(version);
+    out->result(static_cast<unsigned>(res.status));
+    out->set(bhttp::field::server, "licsat");
+    out->set(bhttp::field::date, http_date());
+    out->set(bhttp::field::content_type, res.content_type);
+    out->set("X-Content-Type-Options", "nosniff");
+    bool has_cache = false;
+    for (auto& [k, v] : res.headers) {
+      if (beast::iequals(k, "cache-control")) has_cache = true;
+      out->insert(k, v);
+    }
+    if (!has_cache) out->set(bhttp::field::cache_control, "no-store");
+    out->body() = std::move(res.body);
+    bool keep = keep_alive && !srv_.draining && res.status != 408 && res.status != 413 && res.status != 431 &&
+                res.status != 400;
+    if (res.status == 413 || res.status == 431 || res.status == 408) keep = false;
+    if (route == "(limit)") keep = false;
+    out->keep_alive(keep);
+    out->prepare_payload();
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+    srv_.metrics.observe(route, res.status, secs);
+    log::info("request", {{"method", method},
+                          {"route", route},
+                          {"status", std::to_string(res.status)},
+                          {"ms", fmt_ms(secs)},
+                          {"peer", peer_}});
+    beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(srv_.opt.limits.read_timeout));
+    bhttp::async_write(stream_, *out, [self = shared_from_this(), out, keep](beast::error_code ec, size_t) {
+      self->busy_ = false;
+      if (ec) return self->do_close();
+      if (!keep) return self->do_close();
+      self->do_read_header();
+    });
+  }
+
+  // RFC 9110 IMF-fixdate; managers' doctor compares it with their clock.
+  static std::string http_date() {
+    std::time_t now = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    char b[64];
+    std::strftime(b, sizeof b, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    return b;
+  }
+
+  static std::string fmt_ms(double secs) {
+    char b[32];
+    std::snprintf(b, sizeof b, "%.2f", secs * 1000);
+    return b;
+  }
+
+  void do_close() {
+    beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(5));
+    stream_.async_shutdown([self = shared_from_this()](beast::error_code) {
+      beast::error_code ec;
+      beast::get_lowest_layer(self->stream_).socket().shutdown(tcp::socket::shutdown_both, ec);
+    });
+  }
+
+  Impl& srv_;
+  beast::ssl_stream<beast::tcp_stream> stream_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::string peer_;
+  bool busy_ = false;
+  std::chrono::steady_clock::time_point started_{};
+};
+
+void Server::Impl::do_accept() {
+  acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+    if (ec) {
+      if (!draining) {
+        log::warn("accept failed", {{"reason", ec.message()}});
+        do_accept();
+      }
+      return;
+    }
+    if (open.load() >= opt.limits.max_connections) {
+      metrics.limit_hit("connections");
+      log::warn("connection refused: too many open connections", {{"limit", std::to_string(opt.limits.max_connections)}});
+      beast::error_code ignored;
+      socket.close(ignored);
+      return do_accept();
+    }
+    boost::system::error_code nd;
+    socket.set_option(tcp::no_delay(true), nd);
+    open.fetch_add(1);
+    metrics.connection_opened();
+    auto s = std::make_shared<Session>(*this, std::move(socket));
+    std::list<std::weak_ptr<Session>>::iterator it;
+    {
+      std::lock_guard l(sessions_mu);
+      it = sessions.insert(sessions.end(), s);
+    }
+    s->start(it);
+    do_accept();
+  });
+}
+
+void Server::Impl::session_done() {
+  std::lock_guard l(sessions_mu);
+  sessions.remove_if([](const std::weak_ptr<Session>& w) { return w.expired(); });
+  if (draining && sessions.empty()) {
+    boost::system::error_code ec;
+    deadline.cancel();
+  }
+}
+
+void Server::Impl::close_idle_sessions() {
+  std::vector<std::shared_ptr<Session>> live;
+  {
+    std::lock_guard l(sessions_mu);
+    for (auto& w : sessions)
+      if (auto s = w.lock()) live.push_back(std::move(s));
+  }
+  for (auto& s : live) s->close_if_idle();
+  if (live.empty()) deadline.cancel();
+}
+
+Server::Server(ServerOptions options, const Router& router, Metrics& metrics)
+    : impl_(std::make_unique<Impl>(std::move(options), router, metrics)) {}
+Server::~Server() = default;
+Status Server::start() { return impl_->start(); }
+uint16_t Server::port() const { return impl_->bound_port; }
+void Server::run() { impl_->run(); }
+void Server::shutdown() { impl_->shutdown(); }
+
+}  // namespace licsat::http

@@ -1,0 +1,311 @@
+#include "oauth/token_service.h"
+
+#include "core/crypto.h"
+
+namespace licsat::oauth {
+
+using domain::GrantType;
+using domain::Role;
+
+namespace {
+constexpr const char* kConsoleKey = "api_console_enabled";
+constexpr const char* kDefaultScope = "licensing";
+}  // namespace
+
+OAuthError invalid_client_error() {
+  return {401, "invalid_client",
+          "Client authentication failed. The client ID and secret must belong to a grant in the server's API Tool Kit: "
+          "a Resource Owner Grant for grant_type=password, a Client Credentials Grant for grant_type=client_credentials.",
+          kGrantNotFound, 0};
+}
+
+OAuthError invalid_request_error(const std::string& what) {
+  return {400, "invalid_request", what, what, 0};
+}
+
+TokenService::TokenService(store::AuthStore& store, domain::AccessService& access, domain::EventLog& events,
+                           const Clock& clock, std::string hash_key, TokenPolicy policy)
+    : store_(store), access_(access), events_(events), clock_(clock), hash_key_(std::move(hash_key)),
+      policy_(policy), throttle_(clock) {
+  dummy_secret_hash_ = crypto::keyed_hash(hash_key_, "client-secret:" + crypto::random_urlsafe(40));
+}
+
+std::string TokenService::hash_token(const std::string& token) const {
+  return crypto::keyed_hash(hash_key_, "token:" + token);
+}
+
+bool TokenService::console_enabled() {
+  // Read through to the store at most once a second, so a toggle on another node applies fast.
+  int64_t now = clock_.now();
+  if (console_checked_at_.load() != now) {
+    auto v = store_.get_setting(kConsoleKey);
+    if (v) console_enabled_ = !*v || **v != "false";
+    console_checked_at_ = now;
+  }
+  return console_enabled_;
+}
+
+Status TokenService::set_console_enabled(bool enabled, const domain::Actor& by) {
+  domain::Event e = events_.make(by.name, by.source_ip, enabled ? "console.enable" : "console.disable", "success",
+                                 enabled ? "API console enabled" : "API console disabled");
+  if (auto s = store_.set_setting(kConsoleKey, enabled ? "true" : "false", e); !s) return s;
+  console_enabled_ = enabled;
+  console_checked_at_ = clock_.now();
+  return {};
+}
+
+OAuthError TokenService::refuse(const TokenRequest& req, const std::string& actor, const std::string& reason,
+                                OAuthError err, bool counts_for_client) {
+  events_.record(events_.make(actor.empty() ? "(none)" : actor, req.source_ip, "token.issue", "failure",
+                              "grant_type=" + req.grant_type + ": " + reason));
+  throttle_.add_failure("ip:" + req.source_ip);
+  if (counts_for_client && !req.client_id.empty()) throttle_.add_failure("client:" + req.client_id);
+  return err;
+}
+
+std::optional<OAuthError> TokenService::throttled(const TokenRequest& req) {
+  int64_t wait = throttle_.retry_after("ip:" + req.source_ip, policy_.address_failures_per_minute);
+  if (!req.client_id.empty())
+    wait = std::max(wait, throttle_.retry_after("client:" + req.client_id, policy_.client_failures_per_minute));
+  if (wait == 0) return std::nullopt;
+  events_.record(events_.make(req.client_id.empty() ? "(none)" : req.client_id, req.source_ip, "token.issue", "failure",
+                              "throttled: too many failed attempts"));
+  std::string m = "Too many failed attempts. Try again in " + std::to_string(wait) + " seconds.";
+  return OAuthError{429, "slow_down", m, m, wait};
+}
+
+std::expected<TokenService::Client, OAuthError> TokenService::authenticate_client(const TokenRequest& req,
+                                                                                   const std::string& action) {
+  if (req.client_id.empty()) {
+    events_.record(events_.make("(none)", req.source_ip, action, "failure", "no client_id given"));
+    return std::unexpected(invalid_request_error("The client_id parameter (or HTTP Basic client authentication) is missing."));
+  }
+  if (req.client_id == kFirstPartyClientId) {
+    if (req.client_secret_given && !req.client_secret.empty())
+      return std::unexpected(refuse(req, req.client_id, "the built-in client takes no secret", invalid_client_error(), true));
+    return Client{std::nullopt, req.client_id};
+  }
+  auto found = store_.find_grant_by_client_id(req.client_id);
+  if (!found) {
+    return std::unexpected(OAuthError{503, "temporarily_unavailable", "The license database is unavailable.",
+                                      "The license database is unavailable. Try again shortly.", 0});
+  }
+  // Unknown client IDs cost the same keyed hash and comparison as known ones.
+  std::string given = crypto::keyed_hash(hash_key_, "client-secret:" + req.client_secret);
+  const std::string& want = *found ? (*found)->secret_hash : dummy_secret_hash_;
+  bool secret_ok = crypto::equal_ct(given, want);
+  if (!*found) return std::unexpected(refuse(req, req.client_id, "unknown client id", invalid_client_error(), true));
+  const domain::Grant& g = **found;
+  if (!secret_ok || !req.client_secret_given)
+    return std::unexpected(refuse(req, req.client_id, "bad client secret (grant '" + g.name + "')", invalid_client_error(), true));
+  if (g.expires != 0 && g.expires <= clock_.now())
+    return std::unexpected(refuse(req, req.client_id, "grant '" + g.name + "' expired", invalid_client_error(), true));
+  return Client{g, req.client_id};
+}
+
+std::expected<IssuedTokens, OAuthError> TokenService::token(const TokenRequest& req) {
+  if (auto t = throttled(req)) return std::unexpected(*t);
+  if (req.grant_type.empty()) {
+    events_.record(events_.make(req.client_id.empty() ? "(none)" : req.client_id, req.source_ip, "token.issue",
+                                "failure", "no grant_type given"));
+    return std::unexpected(invalid_request_error("The grant_type parameter is missing."));
+  }
+  if (req.grant_type != "password" && req.grant_type != "client_credentials" && req.grant_type != "refresh_token") {
+    events_.record(events_.make(req.client_id.empty() ? "(none)" : req.client_id, req.source_ip, "token.issue",
+                                "failure", "unsupported grant_type '" + req.grant_type.substr(0, 64) + "'"));
+    std::string m = "grant_type must be password, client_credentials or refresh_token.";
+    return std::unexpected(OAuthError{400, "unsupported_grant_type", m, m, 0});
+  }
+  auto client = authenticate_client(req, "token.issue");
+  if (!client) return std::unexpected(client.error());
+
+  // A grant of the wrong type for the grant_type is invalid_client, with the precise reason logged.
+  const auto& g = client->grant;
+  if (req.grant_type == "client_credentials" && (!g || g->type != GrantType::kClientCredentials)) {
+    std::string what = g ? "Resource Owner Grant '" + g->name + "'" : std::string("the built-in client");
+    return std::unexpected(refuse(req, req.client_id, "wrong grant type: " + what + " used with grant_type=client_credentials",
+                                  invalid_client_error(), true));
+  }
+  if ((req.grant_type == "password" || req.grant_type == "refresh_token") && g && g->type != GrantType::kResourceOwner) {
+    return std::unexpected(refuse(req, req.client_id,
+                                  "wrong grant type: Client Credentials Grant '" + g->name + "' used with grant_type=" +
+                                      req.grant_type,
+                                  invalid_client_error(), true));
+  }
+  if (g && !console_enabled()) {
+    events_.record(events_.make(req.client_id, req.source_ip, "token.issue", "failure", "API console disabled"));
+    std::string m = "The API console is disabled on this server. An administrator can enable it in the API Tool Kit.";
+    return std::unexpected(OAuthError{403, "access_denied", m, m, 0});
+  }
+  if (req.grant_type == "password") return password_grant(req, *client);
+  if (req.grant_type == "client_credentials") return client_credentials_grant(req, *client);
+  return refresh_grant(req, *client);
+}
+
+IssuedTokens TokenService::mint(const Client& c, const std::string& username, Role role, const std::string& scope,
+                                bool with_refresh, std::vector<domain::Token>& rows) {
+  IssuedTokens out;
+  out.created_at = clock_.now();
+  out.expires_in = policy_.access_ttl;
+  out.scope = scope;
+  out.access_token = crypto::random_urlsafe(32);
+  domain::Token access;
+  access.hash = hash_token(out.access_token);
+  access.kind = domain::TokenKind::kAccess;
+  if (c.grant) access.grant_id = c.grant->id;
+  access.client_id = c.client_id;
+  access.username = username;
+  access.role = role;
+  access.scope = scope;
+  access.created_at = out.created_at;
+  access.expires = out.created_at + policy_.access_ttl;
+  if (with_refresh) {
+    out.refresh_token = crypto::random_urlsafe(32);
+    domain::Token refresh = access;
+    refresh.hash = hash_token(out.refresh_token);
+    refresh.kind = domain::TokenKind::kRefresh;
+    refresh.expires = out.created_at + policy_.refresh_ttl;
+    access.parent = refresh.hash;
+    rows.push_back(refresh);
+  }
+  rows.push_back(access);
+  return out;
+}
+
+std::expected<IssuedTokens, OAuthError> TokenService::password_grant(const TokenRequest& req, const Client& c) {
+  if (req.username.empty() || req.password.empty()) {
+    events_.record(events_.make(req.client_id, req.source_ip, "token.issue", "failure", "username or password missing"));
+    return std::unexpected(invalid_request_error("The username and password parameters are required for grant_type=password."));
+  }
+  bool locked_now = false;
+  std::string store_error;
+  auto user = access_.authenticate(req.username, req.password, &locked_now, &store_error);
+  if (!store_error.empty())
+    return std::unexpected(OAuthError{503, "temporarily_unavailable", "The license database is unavailable.",
+                                      "The license database is unavailable. Try again shortly.", 0});
+  if (!user) {
+    std::string reason = domain::login_failure_reason(user.error()) + " for '" + req.username.substr(0, 64) + "'";
+    if (locked_now) {
+      events_.record(events_.make("system", req.source_ip, "user.lock", "success",
+                                  "user '" + req.username + "' locked after repeated failed logins"));
+    }
+    if (user.error() == domain::LoginFailure::kLocked) {
+      std::string m = "User account '" + req.username + "' is locked. Ask an administrator to unlock it.";
+      return std::unexpected(refuse(req, req.client_id, reason, OAuthError{400, "invalid_grant", m, m, 0}, false));
+    }
+    std::string m = "Invalid user credentials: the user name or password is incorrect.";
+    return std::unexpected(refuse(req, req.client_id, reason, OAuthError{400, "invalid_grant", m, m, 0}, false));
+  }
+  std::vector<domain::Token> rows;
+  IssuedTokens out = mint(c, user->name, user->role, req.scope.empty() ? kDefaultScope : req.scope, true, rows);
+  if (auto s = store_.insert_tokens(rows); !s)
+    return std::unexpected(OAuthError{503, "temporarily_unavailable", "The token could not be stored.",
+                                      "The license database is unavailable. Try again shortly.", 0});
+  events_.record(events_.make(user->name, req.source_ip, "token.issue", "success",
+                              "grant_type=password client_id " + c.client_id +
+                                  (c.grant ? " (grant '" + c.grant->name + "')" : std::string(" (built-in client)"))));
+  return out;
+}
+
+std::expected<IssuedTokens, OAuthError> TokenService::client_credentials_grant(const TokenRequest& req, const Client& c) {
+  std::vector<domain::Token> rows;
+  IssuedTokens out = mint(c, "", c.grant->role, req.scope.empty() ? kDefaultScope : req.scope, false, rows);
+  if (auto s = store_.insert_tokens(rows); !s)
+    return std::unexpected(OAuthError{503, "temporarily_unavailable", "The token could not be stored.",
+                                      "The license database is unavailable. Try again shortly.", 0});
+  events_.record(events_.make(c.client_id, req.source_ip, "token.issue", "success",
+                              "grant_type=client_credentials (grant '" + c.grant->name + "')"));
+  return out;
+}
+
+std::expected<IssuedTokens, OAuthError> TokenService::refresh_grant(const TokenRequest& req, const Client& c) {
+  if (req.refresh_token.empty()) {
+    events_.record(events_.make(req.client_id, req.source_ip, "token.issue", "failure", "refresh_token missing"));
+    return std::unexpected(invalid_request_error("The refresh_token parameter is required for grant_type=refresh_token."));
+  }
+  std::string m = "The refresh token is invalid, expired or already used. Log in again.";
+  OAuthError bad{400, "invalid_grant", m, m, 0};
+  auto found = store_.find_token(hash_token(req.refresh_token));
+  if (!found) return std::unexpected(OAuthError{503, "temporarily_unavailable", "The license database is unavailable.",
+                                                "The license database is unavailable. Try again shortly.", 0});
+  if (!*found || (*found)->token.kind != domain::TokenKind::kRefresh)
+    return std::unexpected(refuse(req, req.client_id, "unknown refresh token", bad, true));
+  const auto& rec = **found;
+  if (rec.token.client_id != c.client_id)
+    return std::unexpected(refuse(req, req.client_id, "refresh token belongs to another client", bad, true));
+  if (rec.token.revoked) {
+    // A used refresh token presented again: someone holds a copy. End the whole session.
+    (void)store_.revoke_tokens_of(rec.token.client_id, rec.token.username);
+    return std::unexpected(refuse(req, req.client_id,
+                                  "refresh token reused; every token of user '" + rec.token.username + "' for this client revoked",
+                                  bad, true));
+  }
+  if (rec.token.expires <= clock_.now()) return std::unexpected(refuse(req, req.client_id, "refresh token expired", bad, true));
+  if (rec.user_locked) {
+    std::string lm = "User account '" + rec.token.username + "' is locked. Ask an administrator to unlock it.";
+    return std::unexpected(refuse(req, req.client_id, "user locked", OAuthError{400, "invalid_grant", lm, lm, 0}, false));
+  }
+  std::vector<domain::Token> rows;
+  IssuedTokens out = mint(c, rec.token.username, rec.token.role, rec.token.scope, true, rows);
+  auto rotated = store_.rotate_refresh_token(rec.token.hash, rows);
+  if (!rotated) return std::unexpected(OAuthError{503, "temporarily_unavailable", "The token could not be stored.",
+                                                  "The license database is unavailable. Try again shortly.", 0});
+  if (!*rotated) return std::unexpected(refuse(req, req.client_id, "refresh token used concurrently", bad, true));
+  events_.record(events_.make(rec.token.username, req.source_ip, "token.refresh", "success", "client_id " + c.client_id));
+  return out;
+}
+
+std::expected<void, OAuthError> TokenService::revoke(const TokenRequest& client, const std::string& token) {
+  if (auto t = throttled(client)) return std::unexpected(*t);
+  auto c = authenticate_client(client, "token.revoke");
+  if (!c) return std::unexpected(c.error());
+  if (token.empty()) return std::unexpected(invalid_request_error("The token parameter is missing."));
+  std::string h = hash_token(token);
+  auto found = store_.find_token(h);
+  if (found && *found && (*found)->token.client_id == c->client_id) {
+    (void)store_.revoke_token(h);
+    events_.record(events_.make(c->client_id, client.source_ip, "token.revoke", "success",
+                                std::string((*found)->token.kind == domain::TokenKind::kAccess ? "access" : "refresh") +
+                                    " token revoked"));
+  }
+  return {};
+}
+
+std::expected<std::optional<Principal>, OAuthError> TokenService::introspect(const TokenRequest& client,
+                                                                             const std::string& token) {
+  if (auto t = throttled(client)) return std::unexpected(*t);
+  auto c = authenticate_client(client, "token.introspect");
+  if (!c) return std::unexpected(c.error());
+  if (token.empty()) return std::unexpected(invalid_request_error("The token parameter is missing."));
+  auto found = store_.find_token(hash_token(token));
+  if (!found || !*found) return std::optional<Principal>{};
+  const auto& rec = **found;
+  if (rec.token.client_id != c->client_id || rec.token.revoked || rec.token.expires <= clock_.now() || rec.user_locked)
+    return std::optional<Principal>{};
+  Principal p{rec.token.username.empty() ? rec.token.client_id : rec.token.username, rec.token.role, rec.token.client_id,
+              rec.token.username, rec.token.scope, rec.token.expires};
+  return std::optional<Principal>{p};
+}
+
+std::expected<Principal, BearerError> TokenService::authenticate(const std::string& bearer) {
+  if (bearer.empty()) return std::unexpected(BearerError{401, "invalid_request", "A bearer token is required."});
+  auto found = store_.find_token(hash_token(bearer));
+  if (!found) return std::unexpected(BearerError{503, "temporarily_unavailable", "The license database is unavailable."});
+  if (!*found || (*found)->token.kind != domain::TokenKind::kAccess)
+    return std::unexpected(BearerError{401, "invalid_token", "The access token is not known to this server."});
+  const auto& rec = **found;
+  if (rec.token.revoked) return std::unexpected(BearerError{401, "invalid_token", "The access token was revoked."});
+  if (rec.token.expires <= clock_.now())
+    return std::unexpected(BearerError{401, "invalid_token", "The access token expired; request a new one."});
+  if (rec.user_locked) return std::unexpected(BearerError{401, "invalid_token", "The token's user is locked."});
+  if (rec.grant_expires != 0 && rec.grant_expires <= clock_.now())
+    return std::unexpected(BearerError{401, "invalid_token", "The token's grant expired."});
+  if (rec.token.grant_id && !console_enabled())
+    return std::unexpected(BearerError{403, "access_denied",
+                                       "The API console is disabled on this server. An administrator can enable it in "
+                                       "the API Tool Kit."});
+  return Principal{rec.token.username.empty() ? rec.token.client_id : rec.token.username, rec.token.role,
+                   rec.token.client_id, rec.token.username, rec.token.scope, rec.token.expires};
+}
+
+}  // namespace licsat::oauth

@@ -1,0 +1,130 @@
+// The OAuth2 authorization server's logic (RFC 6749 token endpoint, RFC 7009 revocation,
+// RFC 7662 introspection) and the bearer check of protected APIs. No HTTP here: the API layer
+// turns a request into a TokenRequest and an OAuthError into a response.
+#pragma once
+
+#include <atomic>
+#include <expected>
+#include <optional>
+#include <string>
+
+#include "core/clock.h"
+#include "domain/access.h"
+#include "domain/event_log.h"
+#include "domain/grants.h"
+#include "oauth/throttle.h"
+#include "store/auth_store.h"
+
+namespace licsat::oauth {
+
+// The built-in first-party client of the admin CLI and the web UI: a public client (no secret)
+// that may only use the password and refresh_token grants. People log in with it; managers and
+// tools use the grants of the API Tool Kit.
+inline constexpr const char* kFirstPartyClientId = "licsat-admin";
+
+// The exact words field managers display for every client-authentication failure.
+inline constexpr const char* kGrantNotFound = "Grant not found. Ensure that the given grant details are correct.";
+
+struct TokenPolicy {
+  int64_t access_ttl = 3600;
+  int64_t refresh_ttl = 14 * 86400;
+  int64_t client_failures_per_minute = 10;
+  int64_t address_failures_per_minute = 50;
+};
+
+struct TokenRequest {
+  std::string grant_type;
+  std::string client_id;
+  std::string client_secret;
+  bool client_secret_given = false;
+  std::string username;
+  std::string password;
+  std::string refresh_token;
+  std::string scope;
+  std::string source_ip;
+};
+
+struct IssuedTokens {
+  std::string access_token;
+  std::string refresh_token;  // empty for client_credentials
+  int64_t expires_in = 0;
+  std::string scope;
+  int64_t created_at = 0;
+};
+
+struct OAuthError {
+  int status = 400;
+  std::string error;          // RFC 6749 code
+  std::string description;    // error_description
+  std::string message;        // error_message (what managers display)
+  int64_t retry_after = 0;    // 429
+};
+
+struct Principal {
+  std::string actor;          // user name, or the client ID for client_credentials tokens
+  domain::Role role = domain::Role::kViewer;
+  std::string client_id;
+  std::string username;
+  std::string scope;
+  int64_t expires = 0;
+};
+
+struct BearerError {
+  int status = 401;           // 401, or 503 when the store fails
+  std::string error;          // "invalid_token" | "invalid_request"
+  std::string description;
+};
+
+class TokenService {
+ public:
+  TokenService(store::AuthStore& store, domain::AccessService& access, domain::EventLog& events, const Clock& clock,
+               std::string hash_key, TokenPolicy policy);
+
+  std::expected<IssuedTokens, OAuthError> token(const TokenRequest& req);
+
+  // RFC 7009: revokes a token held by the authenticated client. Unknown tokens are not an error.
+  std::expected<void, OAuthError> revoke(const TokenRequest& client, const std::string& token);
+  // RFC 7662: the token's state as the authenticated client may see it (its own tokens only).
+  std::expected<std::optional<Principal>, OAuthError> introspect(const TokenRequest& client, const std::string& token);
+
+  // The bearer check of protected APIs.
+  std::expected<Principal, BearerError> authenticate(const std::string& bearer_token);
+
+  bool console_enabled();
+  Status set_console_enabled(bool enabled, const domain::Actor& by);
+
+  std::string hash_token(const std::string& token) const;
+  const TokenPolicy& policy() const { return policy_; }
+
+ private:
+  struct Client {
+    std::optional<domain::Grant> grant;  // empty for the first-party client
+    std::string client_id;
+  };
+  std::expected<Client, OAuthError> authenticate_client(const TokenRequest& req, const std::string& action);
+  std::expected<IssuedTokens, OAuthError> password_grant(const TokenRequest& req, const Client& c);
+  std::expected<IssuedTokens, OAuthError> client_credentials_grant(const TokenRequest& req, const Client& c);
+  std::expected<IssuedTokens, OAuthError> refresh_grant(const TokenRequest& req, const Client& c);
+  IssuedTokens mint(const Client& c, const std::string& username, domain::Role role, const std::string& scope,
+                    bool with_refresh, std::vector<domain::Token>& rows);
+  OAuthError refuse(const TokenRequest& req, const std::string& actor, const std::string& reason, OAuthError err,
+                    bool counts_for_client);
+  std::optional<OAuthError> throttled(const TokenRequest& req);
+
+  store::AuthStore& store_;
+  domain::AccessService& access_;
+  domain::EventLog& events_;
+  const Clock& clock_;
+  std::string hash_key_;
+  TokenPolicy policy_;
+  FailureThrottle throttle_;
+  std::string dummy_secret_hash_;
+  std::atomic<int64_t> console_checked_at_{-1};
+  std::atomic<bool> console_enabled_{true};
+};
+
+// Error values of the token endpoint, so that the words are written once.
+OAuthError invalid_client_error();
+OAuthError invalid_request_error(const std::string& what);
+
+}  // namespace licsat::oauth

@@ -1,0 +1,79 @@
+// Persistence of Access Management, the API Tool Kit, tokens, settings and the Event Log.
+// Every method is one transaction. Methods that change what an admin manages take the Event
+// that records the change and write it in the same transaction, so no change is unaudited.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+#include "domain/auth_records.h"
+
+namespace licsat::store {
+
+using domain::Event;
+using domain::Grant;
+using domain::Token;
+using domain::User;
+
+// A token as the bearer check needs it: the token and whether its user is locked.
+struct TokenRecord {
+  Token token;
+  bool user_locked = false;
+  int64_t grant_expires = 0;   // 0 = never (or no grant)
+};
+
+class AuthStore {
+ public:
+  virtual ~AuthStore() = default;
+
+  // Users. create_user fails with kAlreadyExists when the name is taken.
+  virtual Status create_user(const User& u, const Event& e) = 0;
+  virtual Result<std::optional<User>> find_user(const std::string& name) = 0;
+  virtual Result<std::vector<User>> list_users() = 0;
+  virtual Status set_user_locked(const std::string& name, bool locked, const Event& e) = 0;
+  virtual Status set_user_password(const std::string& name, const std::string& hash, const Event& e) = 0;
+  virtual Status set_user_role(const std::string& name, domain::Role role, const Event& e) = 0;
+  virtual Status delete_user(const std::string& name, const Event& e) = 0;
+  // Counts one failed login inside a window of `window` seconds and locks the user when the
+  // count reaches `threshold`. Returns true when this failure locked the user.
+  virtual Result<bool> record_login_failure(const std::string& name, int64_t now, int64_t window,
+                                            int64_t threshold) = 0;
+  virtual Status clear_login_failures(const std::string& name) = 0;
+
+  // Grants. create_grant fails with kAlreadyExists when the name is taken.
+  virtual Result<Grant> create_grant(const Grant& g, const Event& e) = 0;
+  virtual Result<std::optional<Grant>> find_grant_by_client_id(const std::string& client_id) = 0;
+  virtual Result<std::optional<Grant>> find_grant_by_name(const std::string& name) = 0;
+  virtual Result<std::vector<Grant>> list_grants(const std::string& name_contains) = 0;
+  // Replaces the secret hash and revokes every token the grant holds.
+  virtual Status replace_grant_secret(const std::string& name, const std::string& secret_hash, const Event& e) = 0;
+  // Deletes the grant and (by cascade) its tokens.
+  virtual Status delete_grant(const std::string& name, const Event& e) = 0;
+
+  // Tokens.
+  virtual Status insert_tokens(const std::vector<Token>& tokens) = 0;
+  virtual Result<std::optional<TokenRecord>> find_token(const std::string& hash) = 0;
+  // Revokes a token; a refresh token also revokes the access tokens issued with it.
+  // Returns false when no such token exists.
+  virtual Result<bool> revoke_token(const std::string& hash) = 0;
+  // Marks the refresh token used and stores its successors, atomically. Returns false (and
+  // stores nothing) when the old token was already revoked: a replay.
+  virtual Result<bool> rotate_refresh_token(const std::string& old_hash, const std::vector<Token>& successors) = 0;
+  // Revokes every token of this client and user (refresh-token replay response, RFC 9700 §4.14).
+  virtual Status revoke_tokens_of(const std::string& client_id, const std::string& username) = 0;
+  virtual Result<int64_t> purge_expired_tokens(int64_t now) = 0;
+
+  // Settings (console enabled, server keys).
+  virtual Result<std::optional<std::string>> get_setting(const std::string& key) = 0;
+  virtual Status set_setting(const std::string& key, const std::string& value, const std::optional<Event>& e) = 0;
+  // Stores `value` under `key` unless a value is already there; returns the value kept.
+  virtual Result<std::string> init_setting(const std::string& key, const std::string& value) = 0;
+
+  // Event Log.
+  virtual Status append_events(const std::vector<Event>& events) = 0;
+  virtual Result<domain::EventPage> list_events(const domain::EventFilter& f) = 0;
+};
+
+}  // namespace licsat::store

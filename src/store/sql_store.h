@@ -1,0 +1,51 @@
+// SqlStore: the Store in portable SQL. Its methods are spread over one .cpp per concern
+// (sql_auth_store.cpp, …); this header is their shared declaration.
+#pragma once
+
+#include <memory>
+
+#include "store/store.h"
+
+namespace licsat::store {
+
+class SqlStore final : public Store {
+ public:
+  explicit SqlStore(std::shared_ptr<Database> db) : db_(std::move(db)) {}
+  Database& database() override { return *db_; }
+
+  // AuthStore
+  Status create_user(const User& u, const Event& e) override;
+  Result<std::optional<User>> find_user(const std::string& name) override;
+  Result<std::vector<User>> list_users() override;
+  Status set_user_locked(const std::string& name, bool locked, const Event& e) override;
+  Status set_user_password(const std::string& name, const std::string& hash, const Event& e) override;
+  Status set_user_role(const std::string& name, domain::Role role, const Event& e) override;
+  Status delete_user(const std::string& name, const Event& e) override;
+  Result<bool> record_login_failure(const std::string& name, int64_t now, int64_t window, int64_t threshold) override;
+  Status clear_login_failures(const std::string& name) override;
+  Result<Grant> create_grant(const Grant& g, const Event& e) override;
+  Result<std::optional<Grant>> find_grant_by_client_id(const std::string& client_id) override;
+  Result<std::optional<Grant>> find_grant_by_name(const std::string& name) override;
+  Result<std::vector<Grant>> list_grants(const std::string& name_contains) override;
+  Status replace_grant_secret(const std::string& name, const std::string& secret_hash, const Event& e) override;
+  Status delete_grant(const std::string& name, const Event& e) override;
+  Status insert_tokens(const std::vector<Token>& tokens) override;
+  Result<std::optional<TokenRecord>> find_token(const std::string& hash) override;
+  Result<bool> revoke_token(const std::string& hash) override;
+  Result<bool> rotate_refresh_token(const std::string& old_hash, const std::vector<Token>& successors) override;
+  Status revoke_tokens_of(const std::string& client_id, const std::string& username) override;
+  Result<int64_t> purge_expired_tokens(int64_t now) override;
+  Result<std::optional<std::string>> get_setting(const std::string& key) override;
+  Status set_setting(const std::string& key, const std::string& value, const std::optional<Event>& e) override;
+  Result<std::string> init_setting(const std::string& key, const std::string& value) override;
+  Status append_events(const std::vector<Event>& events) override;
+  Result<domain::EventPage> list_events(const domain::EventFilter& f) override;
+
+ private:
+  std::shared_ptr<Database> db_;
+};
+
+// Appends one event inside a transaction already open on `c`.
+Status insert_event(Connection& c, const Event& e);
+
+}  // namespace licsat::store

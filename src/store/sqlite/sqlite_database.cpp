@@ -1,0 +1,222 @@
+// SQLite implementation of Database: one writer connection behind a mutex (SQLite admits one
+// writer at a time; serialising in-process avoids busy-wait sleeps) and a small pool of reader
+// connections, all in WAL mode so readers never block the writer.
+#include <sqlite3.h>
+
+#include <chrono>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include "store/db.h"
+
+namespace licsat::store {
+namespace {
+
+class SqliteConnection final : public Connection {
+ public:
+  explicit SqliteConnection(sqlite3* db) : db_(db) {}
+  ~SqliteConnection() override {
+    for (auto& [sql, st] : cache_) sqlite3_finalize(st);
+    sqlite3_close_v2(db_);
+  }
+
+  Result<std::vector<Row>> query(std::string_view sql, const std::vector<Value>& params) override {
+    auto st = prepare(sql);
+    if (!st) return fail(st.error());
+    sqlite3_stmt* s = *st;
+    if (auto b = bind(s, params); !b) return fail(b.error());
+    std::vector<Row> rows;
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+      Row r;
+      int n = sqlite3_column_count(s);
+      r.cols.reserve(n);
+      for (int i = 0; i < n; ++i) {
+        switch (sqlite3_column_type(s, i)) {
+          case SQLITE_NULL: r.cols.emplace_back(nullptr); break;
+          case SQLITE_INTEGER: r.cols.emplace_back(static_cast<int64_t>(sqlite3_column_int64(s, i))); break;
+          default: {
+            auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s, i));
+            r.cols.emplace_back(std::string(p ? p : "", sqlite3_column_bytes(s, i)));
+          }
+        }
+      }
+      rows.push_back(std::move(r));
+    }
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    if (rc != SQLITE_DONE) return fail(error_of(rc));
+    return rows;
+  }
+
+  Result<int64_t> exec(std::string_view sql, const std::vector<Value>& params) override {
+    auto r = query(sql, params);
+    if (!r) return fail(r.error());
+    return static_cast<int64_t>(sqlite3_changes(db_));
+  }
+
+  Status exec_script(std::string_view sql) override {
+    std::string s(sql);
+    char* err = nullptr;
+    if (sqlite3_exec(db_, s.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+      std::string m = err ? err : "unknown error";
+      sqlite3_free(err);
+      return fail(Error::internal("sqlite: " + m));
+    }
+    return {};
+  }
+
+  Dialect dialect() const override { return Dialect::kSqlite; }
+
+  int last_code() const { return sqlite3_errcode(db_); }
+
+ private:
+  Result<sqlite3_stmt*> prepare(std::string_view sql) {
+    auto key = std::string(sql);
+    if (auto it = cache_.find(key); it != cache_.end()) return it->second;
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v3(db_, key.data(), static_cast<int>(key.size()), SQLITE_PREPARE_PERSISTENT, &st,
+                           nullptr) != SQLITE_OK) {
+      return fail(Error::internal(std::string("sqlite prepare: ") + sqlite3_errmsg(db_)));
+    }
+    cache_.emplace(std::move(key), st);
+    return st;
+  }
+
+  Status bind(sqlite3_stmt* s, const std::vector<Value>& params) {
+    int n = sqlite3_bind_parameter_count(s);
+    for (int i = 1; i <= n; ++i) {
+      const char* name = sqlite3_bind_parameter_name(s, i);  // "$3"
+      size_t idx = name && name[0] == '$' ? std::stoul(name + 1) : static_cast<size_t>(i);
+      if (idx == 0 || idx > params.size())
+        return fail(Error::internal("sql parameter $" + std::to_string(idx) + " has no value"));
+      const Value& v = params[idx - 1];
+      int rc;
+      if (std::holds_alternative<std::nullptr_t>(v)) rc = sqlite3_bind_null(s, i);
+      else if (auto* x = std::get_if<int64_t>(&v)) rc = sqlite3_bind_int64(s, i, *x);
+      else {
+        const auto& str = std::get<std::string>(v);
+        rc = sqlite3_bind_text(s, i, str.data(), static_cast<int>(str.size()), SQLITE_TRANSIENT);
+      }
+      if (rc != SQLITE_OK) return fail(error_of(rc));
+    }
+    return {};
+  }
+
+  Error error_of(int rc) {
+    std::string m = sqlite3_errmsg(db_);
+    int primary = rc & 0xff;
+    if (primary == SQLITE_CONSTRAINT) return Error::conflict("constraint: " + m);
+    if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) return Error::unavailable("database busy: " + m);
+    return Error::internal("sqlite: " + m);
+  }
+
+  sqlite3* db_;
+  std::unordered_map<std::string, sqlite3_stmt*> cache_;
+};
+
+Result<std::unique_ptr<SqliteConnection>> connect(const std::string& path) {
+  sqlite3* db = nullptr;
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+  if (sqlite3_open_v2(path.c_str(), &db, flags, nullptr) != SQLITE_OK) {
+    std::string m = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close_v2(db);
+    return fail(Error::unavailable("cannot open SQLite database '" + path + "': " + m));
+  }
+  auto conn = std::make_unique<SqliteConnection>(db);
+  sqlite3_busy_timeout(db, 5000);
+  // WAL: readers do not block the writer. synchronous=NORMAL in WAL keeps every committed
+  // transaction across a process crash (kill -9); only power loss may drop the last commits.
+  if (auto s = conn->exec_script(
+          "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+          "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-20000;");
+      !s) {
+    return fail(s.error());
+  }
+  return conn;
+}
+
+class SqliteDatabase final : public Database {
+ public:
+  SqliteDatabase(std::string path, std::unique_ptr<SqliteConnection> writer)
+      : path_(std::move(path)), writer_(std::move(writer)) {}
+
+  Status transact(TxMode mode, const std::function<Status(Connection&)>& fn) override {
+    if (mode == TxMode::kWrite) {
+      std::lock_guard lock(write_mu_);
+      return run(*writer_, "BEGIN IMMEDIATE", fn);
+    }
+    auto conn = take_reader();
+    if (!conn) return fail(conn.error());
+    Status s = run(**conn, "BEGIN", fn);
+    give_back(std::move(*conn));
+    return s;
+  }
+
+  Dialect dialect() const override { return Dialect::kSqlite; }
+  std::string describe() const override { return "sqlite:" + path_; }
+
+  Status with_migration_lock(const std::function<Status(Connection&)>& fn) override {
+    std::lock_guard lock(write_mu_);
+    return fn(*writer_);
+  }
+  Result<bool> try_job_lock(int64_t) override { return true; }
+  void release_job_lock(int64_t) override {}
+
+ private:
+  static Status run(SqliteConnection& c, const char* begin, const std::function<Status(Connection&)>& fn) {
+    for (int attempt = 0;; ++attempt) {
+      auto b = c.exec_script(begin);
+      if (!b) {
+        if (attempt < 50) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(10));
+          continue;
+        }
+        return b;
+      }
+      Status s = fn(c);
+      if (s) {
+        auto cm = c.exec_script("COMMIT");
+        if (cm) return {};
+        (void)c.exec_script("ROLLBACK");
+        return cm;
+      }
+      (void)c.exec_script("ROLLBACK");
+      return s;
+    }
+  }
+
+  Result<std::unique_ptr<SqliteConnection>> take_reader() {
+    {
+      std::lock_guard lock(pool_mu_);
+      if (!readers_.empty()) {
+        auto c = std::move(readers_.back());
+        readers_.pop_back();
+        return c;
+      }
+    }
+    return connect(path_);
+  }
+
+  void give_back(std::unique_ptr<SqliteConnection> c) {
+    std::lock_guard lock(pool_mu_);
+    if (readers_.size() < 8) readers_.push_back(std::move(c));
+  }
+
+  std::string path_;
+  std::mutex write_mu_;
+  std::unique_ptr<SqliteConnection> writer_;
+  std::mutex pool_mu_;
+  std::vector<std::unique_ptr<SqliteConnection>> readers_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Database>> open_sqlite(const std::string& path) {
+  auto w = connect(path);
+  if (!w) return fail(w.error());
+  return std::unique_ptr<Database>(new SqliteDatabase(path, std::move(*w)));
+}
+
+}  // namespace licsat::store

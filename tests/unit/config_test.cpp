@@ -1,0 +1,82 @@
+#include <gtest/gtest.h>
+
+#include "core/config.h"
+
+using namespace licsat;
+
+TEST(Config, DefaultsMatchTheDesign) {
+  auto c = load_server_config(std::nullopt, {});
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->listen, "0.0.0.0:8443");
+  EXPECT_EQ(c->auth.access_token_ttl, 3600);
+  EXPECT_EQ(c->auth.refresh_token_ttl, 14 * 86400);
+  EXPECT_EQ(c->auth.password_min_length, 12);
+  EXPECT_EQ(c->auth.lockout_threshold, 5);
+  EXPECT_EQ(c->upstream.interval, 86400);
+}
+
+TEST(Config, FileOverridesDefaultsAndFlagsOverrideFile) {
+  ServerConfig c;
+  ASSERT_TRUE(apply_config_text(c, R"(
+listen = "127.0.0.1:9443"
+log_format = "json"
+[auth]
+access_token_ttl = "2h"
+lockout_threshold = 3
+[upstream]
+url = "https://authority:8443"
+accounts = ["acme", "globex"]
+interval = "12h"
+)", "test.toml"));
+  EXPECT_EQ(c.listen, "127.0.0.1:9443");
+  EXPECT_EQ(c.auth.access_token_ttl, 7200);
+  EXPECT_EQ(c.auth.lockout_threshold, 3);
+  EXPECT_EQ(c.upstream.accounts, (std::vector<std::string>{"acme", "globex"}));
+  EXPECT_EQ(c.upstream.interval, 12 * 3600);
+  ASSERT_TRUE(set_config_key(c, "listen", "0.0.0.0:1"));
+  EXPECT_EQ(c.listen, "0.0.0.0:1");
+}
+
+TEST(Config, LoadAppliesFlagsAfterFile) {
+  char path[] = "/tmp/licsat-config-XXXXXX";
+  int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  std::string text = "listen = \"127.0.0.1:1111\"\ndata = \"/tmp/x\"\n";
+  ASSERT_EQ(write(fd, text.data(), text.size()), static_cast<ssize_t>(text.size()));
+  close(fd);
+  auto c = load_server_config(std::string(path), {{"listen", "127.0.0.1:2222"}});
+  unlink(path);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->listen, "127.0.0.1:2222");
+  EXPECT_EQ(c->data_dir, "/tmp/x");
+}
+
+TEST(Config, UnknownKeyIsAnErrorNamingIt) {
+  ServerConfig c;
+  auto s = apply_config_text(c, "[auth]\nlockout_treshold = 3\n", "site.toml");
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.error().message.find("auth.lockout_treshold"), std::string::npos);
+}
+
+TEST(Config, SyntaxErrorNamesLine) {
+  ServerConfig c;
+  auto s = apply_config_text(c, "listen = \n", "site.toml");
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.error().message.find("site.toml:1"), std::string::npos);
+}
+
+TEST(Config, BadValuesAreRefused) {
+  ServerConfig c;
+  EXPECT_FALSE(set_config_key(c, "auth.access_token_ttl", "soon"));
+  EXPECT_FALSE(set_config_key(c, "log_format", "xml"));
+  EXPECT_FALSE(set_config_key(c, "auth.password_min_length", "4"));
+}
+
+TEST(Config, Durations) {
+  EXPECT_EQ(*parse_duration("90"), 90);
+  EXPECT_EQ(*parse_duration("15m"), 900);
+  EXPECT_EQ(*parse_duration("24h"), 86400);
+  EXPECT_EQ(*parse_duration("14d"), 14 * 86400);
+  EXPECT_FALSE(parse_duration("h"));
+  EXPECT_FALSE(parse_duration("-5s"));
+}
