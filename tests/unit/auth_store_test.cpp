@@ -4,7 +4,7 @@ using namespace licsat;
 using domain::Event;
 using domain::Role;
 
-class AuthStoreTest : public testing::StoreTest {
+class AuthStoreTest : public licsat::test::StoreTest {
  protected:
   Event ev(const std::string& action) { return Event{0, clock_.now(), "tester", "127.0.0.1", action, "success", "x"}; }
   domain::User user(const std::string& name) {

@@ -2,7 +2,7 @@
 
 using namespace licsat;
 
-class Migrations : public testing::StoreTest {};
+class Migrations : public licsat::test::StoreTest {};
 
 TEST_F(Migrations, ApplyingTwiceIsANoOp) {
   auto again = store::migrate(*db_);

@@ -13,7 +13,7 @@
 #include "store/migrations.h"
 #include "store/store.h"
 
-namespace licsat::testing {
+namespace licsat::test {
 
 class StoreTest : public ::testing::Test {
  protected:
@@ -40,4 +40,4 @@ class StoreTest : public ::testing::Test {
   FakeClock clock_{1'800'000'000};
 };
 
-}  // namespace licsat::testing
+}  // namespace licsat::test

@@ -6,10 +6,10 @@ using namespace licsat;
 using domain::GrantType;
 using domain::Role;
 
-class TokenServiceTest : public testing::StoreTest {
+class TokenServiceTest : public licsat::test::StoreTest {
  protected:
   void SetUp() override {
-    StoreTest::SetUp();
+    licsat::test::StoreTest::SetUp();
     domain::AccessPolicy policy;
     policy.cost.ops = 1;
     policy.cost.mem = 8 * 1024 * 1024;
@@ -28,7 +28,7 @@ class TokenServiceTest : public testing::StoreTest {
   void TearDown() override {
     tokens_.reset();
     events_.reset();
-    StoreTest::TearDown();
+    licsat::test::StoreTest::TearDown();
   }
   oauth::TokenRequest password_req(const domain::GrantWithSecret& g, std::string pw = "correct horse battery") {
     oauth::TokenRequest r;
