@@ -131,7 +131,8 @@ class Server::Impl {
 
 class Server::Impl::Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(Impl& srv, tcp::socket&& socket) : srv_(srv), stream_(std::move(socket), srv.tls) {
+  Session(Impl& srv, tcp::socket&& socket)
+      : srv_(srv), stream_(std::move(socket), srv.tls), read_deadline_(stream_.get_executor()) {
     boost::system::error_code ec;
     auto ep = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
     peer_ = ec ? "unknown" : ep.address().to_string();
@@ -143,8 +144,7 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
     srv_.session_done();
   }
 
-  void start(std::list<std::weak_ptr<Session>>::iterator self_it) {
-    self_it_ = self_it;
+  void start() {
     net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
       beast::get_lowest_layer(self->stream_).expires_after(std::chrono::seconds(self->srv_.opt.limits.read_timeout));
       self->stream_.async_handshake(ssl::stream_base::server,
@@ -158,8 +158,6 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
       if (!self->busy_) beast::get_lowest_layer(self->stream_).cancel();
     });
   }
-
-  std::list<std::weak_ptr<Session>>::iterator self_it_;
 
  private:
   void on_handshake(beast::error_code ec) {
@@ -176,7 +174,7 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
     parser_.emplace();
     parser_->header_limit(static_cast<uint32_t>(srv_.opt.limits.max_header_bytes));
     parser_->body_limit(srv_.opt.limits.max_body_bytes);
-    beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(srv_.opt.limits.idle_timeout));
+    arm_read_deadline(srv_.opt.limits.idle_timeout);
     bhttp::async_read_header(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, size_t) {
       self->on_header(ec);
     });
@@ -184,6 +182,7 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
 
   void on_header(beast::error_code ec) {
     if (ec) return on_read_error(ec, true);
+    read_deadline_.cancel();
     busy_ = true;
     started_ = std::chrono::steady_clock::now();
     auto& req = parser_->get();
@@ -198,13 +197,29 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
     }
     parser_->body_limit(static_cast<uint64_t>(limit));
     if (parser_->is_done()) return on_body({});
-    beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(srv_.opt.limits.read_timeout));
+    arm_read_deadline(srv_.opt.limits.read_timeout);
     bhttp::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code e, size_t) {
       self->on_body(e);
     });
   }
 
+  // Reads are bounded by our own timer rather than the stream's expiry, because an expired
+  // beast stream closes the socket, and a slow client should still be told 408.
+  void arm_read_deadline(int64_t seconds) {
+    beast::get_lowest_layer(stream_).expires_never();
+    timed_out_ = false;
+    read_deadline_.expires_after(std::chrono::seconds(seconds));
+    read_deadline_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (ec) return;
+      self->timed_out_ = true;
+      beast::error_code ignored;
+      beast::get_lowest_layer(self->stream_).socket().cancel(ignored);
+    });
+  }
+
   void on_read_error(beast::error_code ec, bool in_header) {
+    read_deadline_.cancel();
+    if (timed_out_) ec = beast::error::timeout;
     if (ec == bhttp::error::end_of_stream || ec == net::error::eof || ec == net::ssl::error::stream_truncated ||
         ec == net::error::connection_reset || ec == net::error::operation_aborted) {
       if (ec == net::error::operation_aborted && srv_.draining) return do_close();
@@ -238,6 +253,7 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
 
   void on_body(beast::error_code ec) {
     if (ec) return on_read_error(ec, false);
+    read_deadline_.cancel();
     auto msg = parser_->release();
     Request req;
     req.method = std::string(msg.method_string());
@@ -330,6 +346,8 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::string peer_;
+  net::steady_timer read_deadline_;
+  bool timed_out_ = false;
   bool busy_ = false;
   std::chrono::steady_clock::time_point started_{};
 };
@@ -355,12 +373,11 @@ void Server::Impl::do_accept() {
     open.fetch_add(1);
     metrics.connection_opened();
     auto s = std::make_shared<Session>(*this, std::move(socket));
-    std::list<std::weak_ptr<Session>>::iterator it;
     {
       std::lock_guard l(sessions_mu);
-      it = sessions.insert(sessions.end(), s);
+      sessions.push_back(s);
     }
-    s->start(it);
+    s->start();
     do_accept();
   });
 }
@@ -368,10 +385,7 @@ void Server::Impl::do_accept() {
 void Server::Impl::session_done() {
   std::lock_guard l(sessions_mu);
   sessions.remove_if([](const std::weak_ptr<Session>& w) { return w.expired(); });
-  if (draining && sessions.empty()) {
-    boost::system::error_code ec;
-    deadline.cancel();
-  }
+  if (draining && sessions.empty()) net::post(acceptor.get_executor(), [this] { deadline.cancel(); });
 }
 
 void Server::Impl::close_idle_sessions() {

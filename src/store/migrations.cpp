@@ -1,5 +1,7 @@
 #include "store/migrations.h"
 
+#include <algorithm>
+
 #include "core/clock.h"
 
 namespace licsat::store {

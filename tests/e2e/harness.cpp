@@ -17,7 +17,10 @@
 namespace licsat::e2e {
 namespace fs = std::filesystem;
 
-nlohmann::json Reply::json() const { return nlohmann::json::parse(body, nullptr, false); }
+nlohmann::json& Reply::json() const {
+  if (!parsed) parsed = nlohmann::json::parse(body, nullptr, false);
+  return *parsed;
+}
 
 std::string Reply::header(const std::string& name) const {
   auto it = headers.find(name);

@@ -23,7 +23,10 @@ struct Reply {
   std::string body;
   std::map<std::string, std::string> headers;  // lower-case names
   std::string error;                           // transport error, empty when a reply came
-  nlohmann::json json() const;                 // parsed body (discarded value when not JSON)
+  mutable std::optional<nlohmann::json> parsed;
+  // The parsed body (a discarded value when not JSON), kept in the Reply so that
+  // `for (auto& x : reply.json()["items"])` does not iterate a destroyed temporary.
+  nlohmann::json& json() const;
   std::string header(const std::string& name) const;
 };
 

@@ -49,7 +49,8 @@ class OAuth : public ::testing::Test {
     auto r = server_.get("/api/v1/admin/events?limit=1000&outcome=" + outcome, o);
     EXPECT_EQ(r.status, 200);
     std::vector<nlohmann::json> out;
-    for (auto& e : r.json()["events"]) out.push_back(e);
+    auto body = r.json();
+    for (auto& e : body["events"]) out.push_back(e);
     return out;
   }
   bool has_event(const std::string& needle, const std::string& outcome = "failure") {
