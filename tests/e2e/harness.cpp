@@ -247,7 +247,7 @@ void Server::create_user(const std::string& name, const std::string& role, const
 
 CommandResult run_command(const std::string& command_line, const std::map<std::string, std::string>& env) {
   std::string prefix;
-  for (const auto& [k, v] : env) prefix += k + "='" + v + "' ";
+  for (const auto& [k, v] : env) prefix += "export " + k + "='" + v + "'; ";
   std::string full = prefix + command_line + " 2>&1";
   CommandResult r;
   FILE* p = popen(("/bin/sh -c \"" + [&] {
