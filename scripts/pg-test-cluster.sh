@@ -69,6 +69,9 @@ cmd_start() {
   mkdir -p "$dir"
   dir=$(cd "$dir" && pwd -P)
   touch "$dir/$MARKER"
+  # Whatever fails from here on leaves nothing behind: no server, no directory.
+  STARTING_DIR=$dir
+  trap 'if [[ -n "${STARTING_DIR:-}" ]]; then cmd_stop "$STARTING_DIR" >/dev/null 2>&1 || true; fi' EXIT
   if [[ -n "$user" ]]; then
     chown -R "$user:" "$dir"
     chmod 700 "$dir"
@@ -115,6 +118,7 @@ EOF
   as "$user" "$bin/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" -U "$DB_USER" -d postgres \
     -c "CREATE DATABASE $DB_NAME" >/dev/null || die "could not create database $DB_NAME"
 
+  STARTING_DIR=""
   log "cluster in $dir on port $port (stop: $0 stop $dir)"
   echo "postgresql://$DB_USER@127.0.0.1:$port/$DB_NAME"
 }

@@ -1,6 +1,7 @@
 // The PostgreSQL Database against a real server. Needs LICSAT_TEST_PG_URL, e.g.
-//   LICSAT_TEST_PG_URL=$(bash scripts/pg-test-cluster.sh start /tmp/pgt | tail -1) \
-//     ./build/tests/unit_tests --gtest_filter='Postgres*'
+//   export LICSAT_TEST_PG_URL=$(bash scripts/pg-test-cluster.sh start /tmp/pgt | tail -1)
+//   ./build/tests/unit_tests --gtest_filter='Postgres*'
+//   bash scripts/pg-test-cluster.sh stop /tmp/pgt
 // Each test works in a schema of its own (through the URL's search_path), dropped at the end.
 #include <gtest/gtest.h>
 
@@ -188,7 +189,11 @@ TEST_F(PostgresDatabaseTest, QueryExecRoundTripIntTextNull) {
   // Parameters the server cannot type on its own still work (fallback typing), inside a
   // transaction too, without disturbing it.
   EXPECT_EQ(scalar("SELECT $1 IS NULL", {nullptr}), 1);
-  EXPECT_EQ(scalar("SELECT COUNT(*) FROM kv WHERE $1 = '' OR name = $1", {std::string("")}), 1);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM kv WHERE $1 = '' OR name = $1", {std::string("")}), 2);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM kv WHERE $1 = '' OR name = $1", {std::string("note")}), 0);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM kv WHERE ($1 = 0 OR flag = $1) AND ($2 = '' OR note = $2)",
+                   {int64_t{0}, std::string("note")}),
+            1);
   auto sub = query("SELECT substr(name, 1, $1) FROM kv WHERE id = $2", {int64_t{3}, big});
   ASSERT_TRUE(sub) << sub.error().message;
   EXPECT_EQ(sub->front().str(0), "ünï");

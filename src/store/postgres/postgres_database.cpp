@@ -53,11 +53,19 @@ constexpr int kMaxAttempts = 5;                        // transact() tries per c
 constexpr auto kAcquireTimeout = std::chrono::seconds(30);  // waiting for a free pooled connection
 constexpr size_t kMaxCachedStatements = 1000;          // per connection, then DEALLOCATE ALL
 
-std::string trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\r')) s.pop_back();
-  size_t i = 0;
-  while (i < s.size() && (s[i] == '\n' || s[i] == ' ')) ++i;
-  return s.substr(i);
+// libpq messages span lines ("…failed: Connection refused\n\tIs the server running…"): one line
+// reads better in a log.
+std::string one_line(const std::string& in) {
+  std::string s;
+  for (char c : in) {
+    if (c == '\n' || c == '\r' || c == '\t') {
+      if (!s.empty() && s.back() != ' ') s.push_back(' ');
+    } else {
+      s.push_back(c);
+    }
+  }
+  while (!s.empty() && s.back() == ' ') s.pop_back();
+  return s;
 }
 
 std::string percent_decode(const std::string& s) {
@@ -371,7 +379,7 @@ class PgConnection final : public Connection {
   Error error_of(const PgResult& res, bool stale_statement = false) {
     const std::string state = res.sqlstate();
     const char* primary = res.r ? PQresultErrorField(res.r, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
-    std::string msg = primary ? std::string(primary) : trim(PQerrorMessage(conn_));
+    std::string msg = primary ? std::string(primary) : one_line(PQerrorMessage(conn_));
     if (msg.empty()) msg = "unknown error";
     msg = target_->scrub(msg);
     const std::string suffix = state.empty() ? "" : " (SQLSTATE " + state + ")";
@@ -416,7 +424,7 @@ Result<std::unique_ptr<PgConnection>> connect(const Target& t) {
   PGconn* c = PQconnectdbParams(keys, vals, 1);
   if (!c) return fail(Error::unavailable("cannot connect to " + t.description + ": out of memory"));
   if (PQstatus(c) != CONNECTION_OK) {
-    std::string m = t.scrub(trim(PQerrorMessage(c)));
+    std::string m = t.scrub(one_line(PQerrorMessage(c)));
     PQfinish(c);
     return fail(Error::unavailable("cannot connect to " + t.description + ": " + m));
   }
@@ -535,8 +543,12 @@ class PostgresDatabase final : public Database {
       : target_(std::move(target)), pool_(*target_, pool_size) {}
 
   ~PostgresDatabase() override {
+    // Closing a session releases its advisory locks, but only once the server has noticed the
+    // close; unlocking first hands the jobs over to other nodes at once.
     std::lock_guard lock(jobs_mu_);
-    held_.clear();  // closing a session releases its advisory locks
+    for (auto& [key, c] : held_)
+      if (c->healthy()) (void)c->exec_script("SELECT pg_advisory_unlock_all()");
+    held_.clear();
   }
 
   void seed(std::unique_ptr<PgConnection> c) { pool_.seed(std::move(c)); }
@@ -678,7 +690,7 @@ Result<std::unique_ptr<Database>> open_postgres(const std::string& url, int pool
   char* perr = nullptr;
   PQconninfoOption* opts = PQconninfoParse(url.c_str(), &perr);
   if (!opts) {
-    std::string m = perr ? trim(perr) : "out of memory";
+    std::string m = perr ? one_line(perr) : "out of memory";
     PQfreemem(perr);
     return fail(Error::invalid("invalid PostgreSQL URL " + target->description + ": " + target->scrub(m)));
   }
