@@ -31,6 +31,7 @@ class EventLog {
   void flush();
 
  private:
+  static constexpr size_t kBatch = 256;
   void run();
   store::AuthStore& store_;
   const Clock& clock_;

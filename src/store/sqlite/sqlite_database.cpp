@@ -167,22 +167,23 @@ class SqliteDatabase final : public Database {
  private:
   static Status run(SqliteConnection& c, const char* begin, const std::function<Status(Connection&)>& fn) {
     for (int attempt = 0;; ++attempt) {
-      auto b = c.exec_script(begin);
+      // BEGIN/COMMIT go through the prepared-statement cache like every other statement.
+      auto b = c.exec(begin, {});
       if (!b) {
-        if (attempt < 50) {
+        if (attempt < 50 && b.error().code == ErrorCode::kUnavailable) {
           std::this_thread::sleep_for(std::chrono::milliseconds(10));
           continue;
         }
-        return b;
+        return fail(b.error());
       }
       Status s = fn(c);
       if (s) {
-        auto cm = c.exec_script("COMMIT");
+        auto cm = c.exec("COMMIT", {});
         if (cm) return {};
-        (void)c.exec_script("ROLLBACK");
-        return cm;
+        (void)c.exec("ROLLBACK", {});
+        return fail(cm.error());
       }
-      (void)c.exec_script("ROLLBACK");
+      (void)c.exec("ROLLBACK", {});
       return s;
     }
   }
