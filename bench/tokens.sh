@@ -64,6 +64,7 @@ tokens=$(sqlite3 "$work/licsat/licsat.db" "SELECT COUNT(*) FROM tokens WHERE kin
 export BASIC=$(printf '%s:%s' "$rid" "$rsec" | base64 -w0) BENCH_USER=admin BENCH_PASSWORD=bench-admin-password
 pw_line=$(wrk -t2 -c4 -d5s -s "$here/lua/token_password.lua" "$LICSAT_URL/oauth/token" 2>&1 | grep '^BENCH' | sed 's/^BENCH //')
 
+[[ -x "$(dirname "$bin")/crypto_cost" ]] && "$(dirname "$bin")/crypto_cost"
 printf '%-44s %s\n' "nginx fixed JSON body (TLS ceiling)" "$nginx_line"
 printf '%-44s %s\n' "licsat GET /healthz" "$health_line"
 printf '%-44s %s\n' "licsat client_credentials token" "$cc_line"

@@ -12,10 +12,16 @@ packages=(
   nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev libsodium-dev
   libgtest-dev libgmock-dev
   # tests: real clients and servers
-  curl openssl sqlite3 postgresql-15 python3 python3-requests python3-requests-oauthlib
+  curl openssl sqlite3 postgresql-15 python3 python3-requests python3-requests-oauthlib tinyproxy
   # benchmarks
   wrk nginx-light procps
+  # browser tests (tests/browser): Debian's Chromium, driven by playwright-core from npm
+  chromium
 )
+# Node.js and npm for the browser tests: Debian's (v18 on Debian 12) unless a node/npm is already
+# installed some other way (e.g. NodeSource, whose nodejs package conflicts with Debian's npm).
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -20,7 +20,10 @@ nlohmann::json to_json(const domain::Grant& g) {
           {"description", g.description},
           {"client_id", g.client_id},
           {"role", std::string(domain::role_name(g.role))},
-          {"expires", g.expires ? nlohmann::json(format_date(g.expires)) : nlohmann::json(nullptr)},
+          // A grant created to expire on a date works through that whole day (UTC): show that date.
+          {"expires", g.expires ? nlohmann::json(format_date(g.expires % 86400 == 0 ? g.expires - 86400 : g.expires))
+                                : nlohmann::json(nullptr)},
+          {"expires_at", g.expires ? nlohmann::json(format_iso8601(g.expires)) : nlohmann::json(nullptr)},
           {"created_at", format_iso8601(g.created_at)},
           {"created_by", g.created_by}};
 }

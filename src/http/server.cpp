@@ -98,8 +98,8 @@ class Server::Impl {
       boost::system::error_code ec;
       acceptor.close(ec);
       signals.cancel(ec);
-      close_idle_sessions();
-      // Requests in flight get this long to finish; then the server stops regardless.
+      // Requests in flight get this long to finish; then the server stops regardless. Armed
+      // before idle sessions close, so that the last one to go can cancel it.
       deadline.expires_after(std::chrono::seconds(20));
       deadline.async_wait([this](const boost::system::error_code& e) {
         if (!e) {
@@ -107,6 +107,7 @@ class Server::Impl {
           ioc.stop();
         }
       });
+      close_idle_sessions();
     });
   }
 
