@@ -103,7 +103,10 @@ Result<bool> AccessService::ensure_initial_admin(const std::string& password) {
   auto users = store_.list_users();
   if (!users) return fail(users.error());
   if (!users->empty()) return false;
-  if (auto s = add_user("admin", Role::kAdmin, password, Actor{"system", "local"}); !s) return fail(s.error());
+  if (auto s = add_user("admin", Role::kAdmin, password, Actor{"system", "local"}); !s) {
+    if (s.error().code == ErrorCode::kAlreadyExists) return false;  // another node made it first
+    return fail(s.error());
+  }
   return true;
 }
 

@@ -2,6 +2,7 @@
 
 #include <openssl/ssl.h>
 
+#include <array>
 #include <atomic>
 #include <ctime>
 #include <chrono>
@@ -174,7 +175,11 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
     if (srv_.draining) return do_close();
     parser_.emplace();
     parser_->header_limit(static_cast<uint32_t>(srv_.opt.limits.max_header_bytes));
-    parser_->body_limit(srv_.opt.limits.max_body_bytes);
+    // Beast checks Content-Length against the body limit while it parses the header, before the
+    // route is known; so the largest limit of any endpoint here, and on_header applies the
+    // route's own (usage reports admit more than other endpoints) before any body byte is read.
+    parser_->body_limit(static_cast<uint64_t>(
+        std::max(srv_.opt.limits.max_body_bytes, srv_.opt.limits.max_usage_body_bytes)));
     arm_read_deadline(srv_.opt.limits.idle_timeout);
     bhttp::async_read_header(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, size_t) {
       self->on_header(ec);
@@ -310,9 +315,11 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
                           {"ms", fmt_ms(secs)},
                           {"peer", peer_}});
     beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(srv_.opt.limits.read_timeout));
-    bhttp::async_write(stream_, *out, [self = shared_from_this(), out, keep](beast::error_code ec, size_t) {
+    bool linger = res.status == 413 || res.status == 431 || res.status == 400;
+    bhttp::async_write(stream_, *out, [self = shared_from_this(), out, keep, linger](beast::error_code ec, size_t) {
       self->busy_ = false;
       if (ec) return self->do_close();
+      if (linger) return self->do_linger();
       if (!keep) return self->do_close();
       self->do_read_header();
     });
@@ -334,6 +341,20 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
     return b;
   }
 
+  // After refusing a request whose body is still arriving, read and drop what the client sends
+  // for a moment before closing: closing with unread data makes the kernel send a reset, and the
+  // client may then lose the 413/431 it was sent.
+  void do_linger() {
+    if (linger_until_ == std::chrono::steady_clock::time_point{})
+      linger_until_ = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    if (std::chrono::steady_clock::now() >= linger_until_) return do_close();
+    beast::get_lowest_layer(stream_).expires_at(linger_until_);
+    stream_.async_read_some(net::buffer(discard_), [self = shared_from_this()](beast::error_code ec, size_t) {
+      if (ec) return self->do_close();
+      self->do_linger();
+    });
+  }
+
   void do_close() {
     beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(5));
     stream_.async_shutdown([self = shared_from_this()](beast::error_code) {
@@ -348,6 +369,8 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::string peer_;
   net::steady_timer read_deadline_;
+  std::chrono::steady_clock::time_point linger_until_{};
+  std::array<char, 16384> discard_{};
   bool timed_out_ = false;
   bool busy_ = false;
   std::chrono::steady_clock::time_point started_{};

@@ -33,7 +33,10 @@ TEST(Server, FirstStartCreatesCertificateAdminAndSchema) {
   auto cert = run_command("openssl x509 -in " + s.ca_file() + " -noout -text");
   EXPECT_NE(cert.output.find("prime256v1"), std::string::npos) << cert.output;
   EXPECT_NE(cert.output.find("DNS:localhost"), std::string::npos);
-  EXPECT_EQ(run_command("sqlite3 " + s.data_dir() + "/licsat.db 'SELECT COUNT(*) FROM users'").output, "1\n");
+  std::string count_users = s.database_url().empty()
+                                ? "sqlite3 " + s.data_dir() + "/licsat.db 'SELECT COUNT(*) FROM users'"
+                                : "psql -XAtq -d '" + s.database_url() + "' -c 'SELECT COUNT(*) FROM users'";
+  EXPECT_EQ(run_command(count_users).output, "1\n");
 }
 
 TEST(Server, RestartOnTheSameDataDirKeepsEverything) {
