@@ -126,6 +126,16 @@ Server::Server(std::vector<std::string> extra, std::map<std::string, std::string
   }
 }
 
+void Server::share_database_with(const Server& other) {
+  if (database_.empty() || other.database_.empty() || database_ == other.database_) return;
+  const char* pg = std::getenv("LICSAT_E2E_PG_URL");
+  auto slash = database_.rfind('/');
+  auto res = run_command("psql -q -d '" + std::string(pg ? pg : "") + "' -c 'DROP DATABASE IF EXISTS " +
+                         database_.substr(slash + 1) + "'");
+  if (res.exit_code != 0) ADD_FAILURE() << "cannot drop database: " << res.output;
+  database_ = other.database_;
+}
+
 Server::~Server() {
   if (pid_ > 0) kill9();
 }

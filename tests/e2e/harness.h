@@ -75,6 +75,10 @@ class Server {
   std::string log() const;                 // everything the server printed
   std::string log_file() const { return logs_.path() + "/server.log"; }
   std::string database_url() const { return database_; }  // empty on SQLite
+  // Several nodes over one database (PostgreSQL only): from now on this server uses `other`'s
+  // database instead of the fresh one it was given (dropped here). Call before start(). Does
+  // nothing on SQLite, where every server keeps its own data dir.
+  void share_database_with(const Server& other);
 
   // HTTPS to this server, trusting its certificate.
   Reply get(const std::string& path, const RequestOptions& o = {}) const;
