@@ -19,7 +19,7 @@ bin=$build/licsat
 
 work=$(mktemp -d /tmp/licsat-bench-XXXXXX)
 pid=
-cleanup() { [[ -n $pid ]] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
+cleanup() { [[ -n $pid ]] && kill -9 "$pid" 2>/dev/null; wait 2>/dev/null; [[ -n ${LICSAT_BENCH_KEEP:-} ]] || rm -rf "$work"; }
 trap cleanup EXIT
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(awk '/MemTotal/ {printf "%.1f GiB RAM", $2/1048576}' /proc/meminfo)"
@@ -52,8 +52,9 @@ url=https://127.0.0.1:$port
 c() { curl -sk --fail-with-body "$@"; }
 for _ in $(seq 100); do c "$url/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
 
-token=$(c -X POST "$url/oauth/token" -d grant_type=password -d client_id=licsat-admin -d username=admin \
-          -d "password=$LICSAT_ADMIN_PASSWORD" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+login=$(curl -sk -X POST "$url/oauth/token" -d grant_type=password -d client_id=licsat-admin -d username=admin \
+          -d "password=$LICSAT_ADMIN_PASSWORD")
+token=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["access_token"])' "$login") || { echo "login failed: $login" >&2; exit 1; }
 auth=(-H "Authorization: Bearer $token" -H "Content-Type: application/json")
 c "${auth[@]}" -X POST "$url/api/v1/admin/accounts" -d '{"name":"bench","domain":"bench.example"}' >/dev/null
 c "${auth[@]}" -X POST "$url/api/v1/admin/accounts/bench/virtual-accounts" -d '{"name":"Campus"}' >/dev/null
@@ -70,9 +71,12 @@ rss_before=$(status VmRSS)
 # Samples the server's RSS every 10 ms while the report is in flight.
 ( peak=0; while [[ ! -e $work/done ]]; do r=$(status VmRSS || echo 0); (( r > peak )) && peak=$r && echo "$peak" >"$work/peak"; sleep 0.01; done ) &
 sampler=$!
+# LICSAT_BENCH_PERF=FILE: also profile the server during the ingest (perf record -g).
+[[ -n ${LICSAT_BENCH_PERF:-} ]] && { perf record -F 999 -g -o "$LICSAT_BENCH_PERF" -p "$pid" >/dev/null 2>&1 & perf_pid=$!; sleep 0.5; }
 t=$(c "${auth[@]}" -o "$work/ack.json" -w '%{time_total}' -X POST --data-binary @"$work/report.json" \
       "$url/api/v1/accounts/bench/virtual-accounts/Campus/usage")
 touch "$work/done"; wait $sampler
+[[ -n ${perf_pid:-} ]] && { kill -INT "$perf_pid"; wait "$perf_pid" || true; }
 peak=$(cat "$work/peak" 2>/dev/null || echo 0)
 hwm_after=$(status VmHWM)
 echo "ack:     $(python3 -c 'import json,sys; a=json.load(open(sys.argv[1])); print(a["status"], a["devices"], "devices,", len(a["warnings"]), "warnings")' "$work/ack.json")"

@@ -254,7 +254,7 @@ Status SqlStore::delete_grant(const std::string& name, const Event& e) {
 }
 
 Status SqlStore::insert_tokens(const std::vector<Token>& tokens) {
-  return db_->transact(TxMode::kWrite, [&](Connection& c) -> Status {
+  return token_writes_.run([&](Connection& c) -> Status {
     for (const auto& t : tokens)
       if (auto s = insert_token(c, t); !s) return s;
     return {};

@@ -4,13 +4,14 @@
 
 #include <memory>
 
+#include "store/group_commit.h"
 #include "store/store.h"
 
 namespace licsat::store {
 
 class SqlStore final : public Store {
  public:
-  explicit SqlStore(std::shared_ptr<Database> db) : db_(std::move(db)) {}
+  explicit SqlStore(std::shared_ptr<Database> db) : db_(std::move(db)), token_writes_(*db_) {}
   Database& database() override { return *db_; }
 
   // AuthStore
@@ -41,8 +42,33 @@ class SqlStore final : public Store {
   Status append_events(const std::vector<Event>& events) override;
   Result<domain::EventPage> list_events(const domain::EventFilter& f) override;
 
+  // LicenseStore (sql_license_store.cpp)
+  Result<domain::SmartAccount> create_account(const domain::SmartAccount& a, const Event& e) override;
+  Result<std::optional<domain::SmartAccount>> find_account(const std::string& key) override;
+  Result<std::vector<domain::SmartAccount>> list_accounts() override;
+  Status update_account(const domain::SmartAccount& a, const Event& e) override;
+  Status delete_account(int64_t id, const Event& e) override;
+  Result<domain::VirtualAccount> create_virtual_account(const domain::VirtualAccount& v, const Event& e) override;
+  Result<std::vector<domain::VirtualAccount>> list_virtual_accounts(int64_t account_id) override;
+  Result<std::optional<domain::VirtualAccount>> find_virtual_account(int64_t account_id, const std::string& name) override;
+  Status update_virtual_account(const domain::VirtualAccount& v, const Event& e) override;
+  Status delete_virtual_account(int64_t va_id, const Event& e) override;
+  Result<domain::LicensePool> create_pool(const domain::LicensePool& p, const Event& e) override;
+  Status update_pool(const domain::LicensePool& p, const Event& e) override;
+  Status delete_pool(int64_t pool_id, const Event& e) override;
+  Result<std::vector<domain::LicensePool>> list_pools(int64_t account_id) override;
+  Result<std::vector<domain::TagUsage>> usage_totals(int64_t account_id) override;
+  Result<domain::DevicePage> list_devices(int64_t account_id, std::optional<int64_t> va_id, int64_t limit,
+                                          int64_t offset) override;
+  Result<IngestOutcome> ingest_usage(const UsageIngest& in, const Event& e) override;
+  Result<std::optional<domain::UsageAck>> find_usage_report(int64_t account_id, const std::string& report_id) override;
+  Result<std::vector<domain::RegistrationToken>> list_registration_tokens(int64_t va_id) override;
+  Result<domain::RegistrationToken> create_registration_token(const domain::RegistrationToken& t,
+                                                              const std::string& token_hash, const Event& e) override;
+
  private:
   std::shared_ptr<Database> db_;
+  GroupCommit token_writes_;  // token issuance: many small writes, committed in batches
 };
 
 // Appends one event inside a transaction already open on `c`.

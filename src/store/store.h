@@ -6,10 +6,11 @@
 
 #include "store/auth_store.h"
 #include "store/db.h"
+#include "store/license_store.h"
 
 namespace licsat::store {
 
-class Store : public AuthStore {
+class Store : public AuthStore, public LicenseStore {
  public:
   ~Store() override = default;
   virtual Database& database() = 0;

@@ -1,0 +1,281 @@
+// The licensing API of managers, in the field's shapes (DESIGN.md section 5, camelCase names):
+// accounts, virtual accounts, licenses, alerts, devices, usage reports and device registration
+// tokens. Viewers read, operators also report usage, admins also create registration tokens.
+#include <nlohmann/json.hpp>
+
+#include "api/auth.h"
+#include "api/usage_report_parser.h"
+#include "core/clock.h"
+
+namespace licsat::api {
+namespace {
+
+using domain::Role;
+using http::Request;
+using http::Response;
+using nlohmann::json;
+
+Response bad_request(const std::string& m) { return http::error_response(400, "invalid_request", m); }
+
+template <typename F>
+http::Handler with_role(App& app, Role need, F f) {
+  return [&app, need, f](Request& req) -> Response {
+    auto p = require_role(app, req, need);
+    if (!p) return p.error();
+    return f(req, *p);
+  };
+}
+
+json or_null(int64_t t, bool date_only) {
+  if (t == 0) return nullptr;
+  return date_only ? format_date(t) : format_iso8601(t);
+}
+
+json license_json(const domain::LicenseLine& l) {
+  json details = json::array();
+  if (l.pool) {
+    const auto& p = *l.pool;
+    details.push_back({{"licenseType", std::string(domain::license_type_label(p.kind))},
+                       {"quantity", p.quantity},
+                       {"startDate", format_date(p.starts ? p.starts : p.created_at)},
+                       {"endDate", or_null(p.ends, true)},
+                       {"status", domain::pool_state_label(l.state)}});
+  }
+  return {{"license", l.license},
+          {"tag", l.tag},
+          {"virtualAccount", l.virtual_account},
+          {"quantity", l.quantity},
+          {"inUse", l.in_use},
+          {"available", l.available},
+          {"status", domain::compliance_label(l.status)},
+          {"billingType", l.pool ? "PREPAID" : ""},
+          {"licenseDetails", details}};
+}
+
+// Reads a whole number from a JSON member or a query parameter; `what` names it in the 400.
+std::expected<int64_t, Response> whole(const json& v, const std::string& what) {
+  if (v.is_number_integer()) return v.get<int64_t>();
+  if (v.is_string()) {
+    try {
+      size_t n = 0;
+      int64_t x = std::stoll(v.get<std::string>(), &n);
+      if (n == v.get<std::string>().size()) return x;
+    } catch (...) {
+    }
+  }
+  return std::unexpected(bad_request("'" + what + "' must be a whole number."));
+}
+
+// The licenses query: {"virtualAccounts":[…],"limit":-1|N,"offset":N} from a POST body, or
+// ?virtualAccount=…&virtualAccounts=a,b&limit=&offset= on GET.
+Response licenses(App& app, Request& req) {
+  std::vector<std::string> vas;
+  int64_t limit = -1, offset = 0;
+  if (req.method == "POST" && !req.body.empty()) {
+    auto j = parse_json_body(req);
+    if (!j) return j.error();
+    if (j->contains("virtualAccounts") && !(*j)["virtualAccounts"].is_null()) {
+      const auto& v = (*j)["virtualAccounts"];
+      if (!v.is_array()) return bad_request("'virtualAccounts' must be an array of virtual account names.");
+      for (const auto& n : v) {
+        if (!n.is_string()) return bad_request("'virtualAccounts' must be an array of virtual account names.");
+        vas.push_back(n.get<std::string>());
+      }
+    }
+    if (j->contains("limit") && !(*j)["limit"].is_null()) {
+      auto l = whole((*j)["limit"], "limit");
+      if (!l) return l.error();
+      limit = *l;
+    }
+    if (j->contains("offset") && !(*j)["offset"].is_null()) {
+      auto o = whole((*j)["offset"], "offset");
+      if (!o) return o.error();
+      offset = *o;
+    }
+  } else {
+    auto q = http::parse_form(req.query);
+    for (const char* k : {"virtualAccount", "virtualAccounts"}) {
+      std::string s = q[k];
+      size_t i = 0;
+      while (i < s.size()) {
+        size_t j = s.find(',', i);
+        if (j == std::string::npos) j = s.size();
+        if (j > i) vas.push_back(s.substr(i, j - i));
+        i = j + 1;
+      }
+    }
+    if (!q["limit"].empty()) {
+      auto l = whole(json(q["limit"]), "limit");
+      if (!l) return l.error();
+      limit = *l;
+    }
+    if (!q["offset"].empty()) {
+      auto o = whole(json(q["offset"]), "offset");
+      if (!o) return o.error();
+      offset = *o;
+    }
+  }
+  if (limit < -1 || limit == 0) return bad_request("'limit' must be -1 (all) or a positive number.");
+  if (offset < 0) return bad_request("'offset' must be zero or more.");
+  auto page = app.licensing->licenses(req.params["account"], vas, limit, offset);
+  if (!page) return error_of(page.error());
+  json arr = json::array();
+  for (const auto& l : page->lines) arr.push_back(license_json(l));
+  return http::json_response(200, {{"totalRecords", page->total}, {"licenses", arr}});
+}
+
+Response alerts(App& app, Request& req) {
+  auto list = app.licensing->alerts(req.params["account"]);
+  if (!list) return error_of(list.error());
+  json arr = json::array();
+  for (const auto& a : *list)
+    arr.push_back({{"messageType", a.message_type},
+                   {"severity", domain::severity_label(a.severity)},
+                   {"source", a.source},
+                   {"message", a.message}});
+  return http::json_response(200, {{"alerts", arr}});
+}
+
+Response devices(App& app, Request& req) {
+  auto q = http::parse_form(req.query);
+  int64_t limit = 100, offset = 0;
+  if (!q["limit"].empty()) {
+    auto l = whole(json(q["limit"]), "limit");
+    if (!l) return l.error();
+    limit = *l == -1 ? 10000 : *l;
+  }
+  if (!q["offset"].empty()) {
+    auto o = whole(json(q["offset"]), "offset");
+    if (!o) return o.error();
+    offset = *o;
+  }
+  if (limit < 1 || limit > 10000) return bad_request("'limit' must be between 1 and 10000 (-1: 10000).");
+  if (offset < 0) return bad_request("'offset' must be zero or more.");
+  auto page = app.licensing->devices(req.params["account"], q["virtualAccount"], limit, offset);
+  if (!page) return error_of(page.error());
+  json arr = json::array();
+  for (const auto& d : page->devices) {
+    json lic = json::array();
+    for (const auto& l : d.licenses) lic.push_back({{"tag", l.tag}, {"count", l.count}});
+    arr.push_back({{"pid", d.pid},
+                   {"sn", d.sn},
+                   {"hostname", d.hostname},
+                   {"virtualAccount", d.virtual_account},
+                   {"lastReport", format_iso8601(d.last_report)},
+                   {"licenses", lic}});
+  }
+  return http::json_response(200, {{"totalRecords", page->total}, {"devices", arr}});
+}
+
+Response usage(App& app, Request& req, const oauth::Principal& p) {
+  auto report = parse_usage_report(req.body);
+  if (!report) return error_of(report.error());
+  auto out = app.licensing->report_usage(req.params["account"], req.params["va"], std::move(*report), "", actor_of(p, req));
+  if (!out) return error_of(out.error());
+  const auto& ack = out->ack;
+  return http::json_response(200, {{"reportId", ack.report_id},
+                                   {"status", "accepted"},
+                                   {"devices", ack.devices},
+                                   {"warnings", ack.warnings},
+                                   {"at", format_iso8601(ack.at)}});
+}
+
+json token_json(const domain::RegistrationToken& t, int64_t now) {
+  return {{"token", t.hint + "..."},
+          {"description", t.description},
+          {"virtualAccount", t.virtual_account},
+          {"createdBy", t.created_by},
+          {"createdAt", format_iso8601(t.created_at)},
+          {"expirationDate", format_iso8601(t.expires)},
+          {"status", now < t.expires ? "VALID" : "EXPIRED"}};
+}
+
+Response list_tokens(App& app, Request& req) {
+  auto list = app.licensing->registration_tokens(req.params["account"], req.params["va"]);
+  if (!list) return error_of(list.error());
+  json arr = json::array();
+  int64_t now = app.clock->now();
+  for (const auto& t : *list) arr.push_back(token_json(t, now));
+  return http::json_response(200, {{"tokens", arr}});
+}
+
+Response create_token(App& app, Request& req, const oauth::Principal& p) {
+  json j = json::object();
+  if (!req.body.empty()) {
+    auto b = parse_json_body(req);
+    if (!b) return b.error();
+    j = std::move(*b);
+  }
+  std::string description;
+  if (j.contains("description") && !j["description"].is_null()) {
+    if (!j["description"].is_string()) return bad_request("'description' must be a string.");
+    description = j["description"].get<std::string>();
+  }
+  int64_t days = 30;
+  if (j.contains("expiresAfterDays") && !j["expiresAfterDays"].is_null()) {
+    auto d = whole(j["expiresAfterDays"], "expiresAfterDays");
+    if (!d) return d.error();
+    days = *d;
+  }
+  auto made = app.licensing->create_registration_token(req.params["account"], req.params["va"], description, days,
+                                                       actor_of(p, req));
+  if (!made) return error_of(made.error());
+  json info = token_json(made->record, app.clock->now());
+  info["token"] = made->token;
+  info["expiresAfterDays"] = made->expires_after_days;
+  auto r = http::json_response(200, {{"tokenInfo", info}});
+  r.set("Cache-Control", "no-store");
+  return r;
+}
+
+}  // namespace
+
+void add_licensing_routes(App& app) {
+  auto& r = app.router;
+  const std::string acct = "/api/v1/accounts/{account}";
+  const std::string va = acct + "/virtual-accounts/{va}";
+
+  r.add("GET", "/api/v1/accounts", with_role(app, Role::kViewer, [&app](Request&, const oauth::Principal&) -> Response {
+          auto list = app.licensing->accounts();
+          if (!list) return error_of(list.error());
+          json arr = json::array();
+          for (const auto& a : *list) {
+            auto vas = app.store->list_virtual_accounts(a.id);
+            if (!vas) return error_of(vas.error());
+            json v = json::array();
+            for (const auto& x : *vas) v.push_back({{"name", x.name}, {"description", x.description}, {"isDefault", x.is_default}});
+            arr.push_back({{"accountName", a.name},
+                           {"accountDomain", a.domain},
+                           {"accountStatus", "ACTIVE"},
+                           {"accountType", "CUSTOMER"},
+                           {"virtualAccounts", v}});
+          }
+          return http::json_response(200, {{"accounts", arr}});
+        }));
+  r.add("GET", acct + "/customer/virtual-accounts",
+        with_role(app, Role::kViewer, [&app](Request& req, const oauth::Principal&) -> Response {
+          auto vas = app.licensing->virtual_accounts(req.params["account"]);
+          if (!vas) return error_of(vas.error());
+          json v = json::array();
+          for (const auto& x : *vas) v.push_back({{"name", x.name}, {"description", x.description}, {"isDefault", x.is_default}});
+          return http::json_response(200, {{"virtualAccounts", v}});
+        }));
+  for (const char* m : {"GET", "POST"}) {
+    r.add(m, acct + "/licenses",
+          with_role(app, Role::kViewer, [&app](Request& req, const oauth::Principal&) { return licenses(app, req); }));
+    r.add(m, acct + "/alerts",
+          with_role(app, Role::kViewer, [&app](Request& req, const oauth::Principal&) { return alerts(app, req); }));
+  }
+  r.add("GET", acct + "/devices",
+        with_role(app, Role::kViewer, [&app](Request& req, const oauth::Principal&) { return devices(app, req); }));
+  r.add("POST", va + "/usage",
+        with_role(app, Role::kOperator, [&app](Request& req, const oauth::Principal& p) { return usage(app, req, p); }),
+        app.config.limits.max_usage_body_bytes);
+  r.add("GET", va + "/tokens",
+        with_role(app, Role::kViewer, [&app](Request& req, const oauth::Principal&) { return list_tokens(app, req); }));
+  r.add("POST", va + "/tokens", with_role(app, Role::kAdmin, [&app](Request& req, const oauth::Principal& p) {
+          return create_token(app, req, p);
+        }));
+}
+
+}  // namespace licsat::api

@@ -1,0 +1,19 @@
+// Reads a usage report body straight into domain records with a SAX parser: a 100,000-device
+// report (about 15 MB of JSON) never becomes a JSON tree, so memory stays near the size of the
+// records themselves. Every problem is a 400 that names the field ("devices[12].licenses[0].count").
+#pragma once
+
+#include <string_view>
+
+#include "core/result.h"
+#include "domain/licensing.h"
+
+namespace licsat::api {
+
+// {"reportId","manager","period":{"start","end"},"devices":[{"pid","sn","hostname",
+//  "licenses":[{"tag","count"}]}]}. period.start/end are ISO 8601 times or Unix seconds.
+// Required: reportId, period.start, period.end, devices, and in each device pid and sn, in each
+// license tag and count (a whole number, zero or more). Unknown members are ignored.
+Result<domain::UsageReport> parse_usage_report(std::string_view body);
+
+}  // namespace licsat::api

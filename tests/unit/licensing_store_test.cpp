@@ -1,0 +1,313 @@
+// The license database through LicenseService on a migrated SQLite store: admin changes, usage
+// reports (idempotency, conflicts, latest counts), and the reads built on them.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "core/crypto.h"
+#include "domain/licensing_service.h"
+#include "store/migrations.h"
+#include "store/store.h"
+
+using namespace licsat;
+using namespace licsat::domain;
+
+namespace {
+
+// Runs on SQLite always and on PostgreSQL when LICSAT_TEST_PG_URL names a server (each test in
+// a schema of its own), so the portable SQL is proven on both.
+class LicensingStore : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    crypto::init();
+    if (GetParam() == "sqlite") {
+      char tmpl[] = "/tmp/licsat-unit-XXXXXX";
+      dir_ = mkdtemp(tmpl);
+      auto db = store::open_sqlite(dir_ + "/test.db");
+      ASSERT_TRUE(db) << db.error().message;
+      db_ = std::move(*db);
+    } else {
+      const char* url = std::getenv("LICSAT_TEST_PG_URL");
+      if (!url || !*url) GTEST_SKIP() << "set LICSAT_TEST_PG_URL to run the PostgreSQL tests";
+      auto admin = store::open_postgres(url, 1);
+      ASSERT_TRUE(admin) << admin.error().message;
+      admin_ = std::move(*admin);
+      schema_ = "licsat_lic_" + std::to_string(::getpid()) + "_" + std::to_string(++counter_);
+      ASSERT_TRUE(admin_->transact(store::TxMode::kWrite,
+                                   [&](store::Connection& c) { return c.exec_script("CREATE SCHEMA " + schema_); }));
+      std::string u = url;
+      u += (u.find('?') == std::string::npos ? "?" : "&");
+      u += "options=-csearch_path%3D" + schema_;
+      auto db = store::open_postgres(u, 2);
+      ASSERT_TRUE(db) << db.error().message;
+      db_ = std::move(*db);
+    }
+    auto m = store::migrate(*db_);
+    ASSERT_TRUE(m) << m.error().message;
+    store_ = store::make_sql_store(db_);
+    svc_ = std::make_unique<LicenseService>(*store_, *store_, clock_, UpstreamConfig{}, "k");
+    ASSERT_TRUE(svc_->add_account("acme", "acme.example", by_));
+    ASSERT_TRUE(svc_->add_virtual_account("acme", "Physics", "", by_));
+    LicensePool p;
+    p.tag = "dna-adv";
+    p.quantity = 10;
+    ASSERT_TRUE(svc_->add_pool("acme", "Physics", p, by_));
+  }
+  void TearDown() override {
+    svc_.reset();
+    store_.reset();
+    db_.reset();
+    if (!dir_.empty()) std::filesystem::remove_all(dir_);
+    if (admin_)
+      (void)admin_->transact(store::TxMode::kWrite,
+                             [&](store::Connection& c) { return c.exec_script("DROP SCHEMA " + schema_ + " CASCADE"); });
+  }
+
+  static UsageReport report(const std::string& id, int devices, int64_t count, const std::string& tag = "dna-adv") {
+    UsageReport r;
+    r.report_id = id;
+    r.manager = "vmanage-1";
+    r.period_start = 1'799'900'000;
+    r.period_end = 1'800'000'000;
+    for (int i = 0; i < devices; ++i)
+      r.devices.push_back({"C9300", "SN" + std::to_string(i), "sw" + std::to_string(i), {{tag, count}}});
+    return r;
+  }
+
+  LicenseLine line(const std::string& tag) {
+    auto page = svc_->licenses("acme", {}, -1, 0);
+    EXPECT_TRUE(page);
+    for (const auto& l : page->lines)
+      if (l.tag == tag) return l;
+    ADD_FAILURE() << "no line for " << tag;
+    return {};
+  }
+
+  int64_t events(const std::string& action) {
+    domain::EventFilter f;
+    f.action = action;
+    return store_->list_events(f)->total;
+  }
+
+  Actor by_{"tester", "127.0.0.1"};
+  FakeClock clock_{1'800'000'000};
+  std::string dir_, schema_;
+  std::shared_ptr<store::Database> db_;
+  std::unique_ptr<store::Database> admin_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<LicenseService> svc_;
+  static inline int counter_ = 0;
+};
+
+}  // namespace
+
+INSTANTIATE_TEST_SUITE_P(Backends, LicensingStore, ::testing::Values("sqlite", "postgres"),
+                         [](const auto& info) { return info.param; });
+
+TEST_P(LicensingStore, AReportSetsInUseAndAvailable) {
+  auto ack = svc_->report_usage("acme", "Physics", report("r1", 3, 2), "", by_);
+  ASSERT_TRUE(ack) << ack.error().message;
+  EXPECT_EQ(ack->ack.devices, 3);
+  EXPECT_FALSE(ack->repeat);
+  EXPECT_TRUE(ack->ack.warnings.empty());
+  auto l = line("dna-adv");
+  EXPECT_EQ(l.in_use, 6);
+  EXPECT_EQ(l.available, 4);
+  EXPECT_EQ(l.status, Compliance::kInCompliance);
+}
+
+TEST_P(LicensingStore, TheSameReportTwiceCountsOnceAndGetsTheSameAnswer) {
+  auto first = svc_->report_usage("acme", "Physics", report("r1", 3, 2), "", by_);
+  ASSERT_TRUE(first);
+  clock_.advance(60);
+  auto again = svc_->report_usage("acme", "Physics", report("r1", 3, 2), "", by_);
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_TRUE(again->repeat);
+  EXPECT_EQ(again->ack.at, first->ack.at);
+  EXPECT_EQ(again->ack.devices, first->ack.devices);
+  EXPECT_EQ(again->ack.warnings, first->ack.warnings);
+  EXPECT_EQ(line("dna-adv").in_use, 6);
+  EXPECT_EQ(events("usage.report"), 1);
+}
+
+TEST_P(LicensingStore, ADifferentBodyUnderAUsedReportIdIsAConflict) {
+  ASSERT_TRUE(svc_->report_usage("acme", "Physics", report("r1", 3, 2), "", by_));
+  auto other = svc_->report_usage("acme", "Physics", report("r1", 3, 5), "", by_);
+  ASSERT_FALSE(other);
+  EXPECT_EQ(other.error().code, ErrorCode::kConflict);
+  EXPECT_NE(other.error().message.find("r1"), std::string::npos);
+  EXPECT_EQ(line("dna-adv").in_use, 6) << "the refused report changed nothing";
+}
+
+TEST_P(LicensingStore, ALaterReportReplacesEachDevicesCountAndDropsTagsItNoLongerReports) {
+  ASSERT_TRUE(svc_->report_usage("acme", "Physics", report("r1", 3, 2), "", by_));
+  auto next = report("r2", 2, 5);  // SN0 and SN1 now use 5 each; SN2 keeps its 2
+  next.period_start += 86400;
+  next.period_end += 86400;
+  ASSERT_TRUE(svc_->report_usage("acme", "Physics", next, "", by_));
+  EXPECT_EQ(line("dna-adv").in_use, 12);
+  EXPECT_EQ(line("dna-adv").status, Compliance::kInsufficient);
+
+  auto moved = report("r3", 1, 1, "other-tag");  // SN0 stops using dna-adv
+  moved.period_start += 2 * 86400;
+  moved.period_end += 2 * 86400;
+  ASSERT_TRUE(svc_->report_usage("acme", "Physics", moved, "", by_));
+  EXPECT_EQ(line("dna-adv").in_use, 7);
+  EXPECT_EQ(line("other-tag").in_use, 1);
+}
+
+TEST_P(LicensingStore, AnOlderReportDoesNotOverrideNewerCounts) {
+  auto newer = report("new", 1, 4);
+  newer.period_end += 86400;
+  ASSERT_TRUE(svc_->report_usage("acme", "Physics", newer, "", by_));
+  ASSERT_TRUE(svc_->report_usage("acme", "Physics", report("old", 1, 9), "", by_));
+  EXPECT_EQ(line("dna-adv").in_use, 4);
+}
+
+TEST_P(LicensingStore, UnknownTagsAreAcceptedWithOneWarningEach) {
+  auto r = report("r1", 4, 1, "mystery");
+  auto ack = svc_->report_usage("acme", "Physics", r, "", by_);
+  ASSERT_TRUE(ack);
+  ASSERT_EQ(ack->ack.warnings.size(), 1u);
+  EXPECT_NE(ack->ack.warnings[0].find("mystery"), std::string::npos);
+  EXPECT_NE(ack->ack.warnings[0].find("4 devices"), std::string::npos);
+  auto l = line("mystery");
+  EXPECT_EQ(l.in_use, 4);
+  EXPECT_EQ(l.status, Compliance::kInsufficient);
+}
+
+TEST_P(LicensingStore, RepeatedDevicesAndTagsAreMergedWithWarnings) {
+  UsageReport r = report("r1", 1, 1);
+  r.devices.push_back({"C9300", "SN0", "sw0", {{"dna-adv", 2}, {"dna-adv", 3}}});
+  auto ack = svc_->report_usage("acme", "Physics", r, "", by_);
+  ASSERT_TRUE(ack) << ack.error().message;
+  EXPECT_EQ(ack->ack.devices, 1);
+  EXPECT_EQ(ack->ack.warnings.size(), 2u);
+  EXPECT_EQ(line("dna-adv").in_use, 5);
+}
+
+TEST_P(LicensingStore, UnknownAccountsAndVirtualAccountsAreNotFoundByName) {
+  auto a = svc_->report_usage("nope", "Physics", report("r1", 1, 1), "", by_);
+  ASSERT_FALSE(a);
+  EXPECT_EQ(a.error().code, ErrorCode::kNotFound);
+  EXPECT_NE(a.error().message.find("'nope'"), std::string::npos);
+  auto v = svc_->report_usage("acme", "Biology", report("r1", 1, 1), "", by_);
+  ASSERT_FALSE(v);
+  EXPECT_EQ(v.error().code, ErrorCode::kNotFound);
+  EXPECT_NE(v.error().message.find("'Biology'"), std::string::npos);
+}
+
+TEST_P(LicensingStore, AccountsAreFoundByNameOrDomain) {
+  auto a = svc_->account("acme.example");
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->name, "acme");
+  auto vas = svc_->virtual_accounts("acme");
+  ASSERT_TRUE(vas);
+  ASSERT_EQ(vas->size(), 1u);
+  EXPECT_TRUE((*vas)[0].is_default);
+}
+
+TEST_P(LicensingStore, AdminChangesAreAuditedAndDuplicatesRefused) {
+  EXPECT_EQ(events("account.create"), 1);
+  EXPECT_EQ(events("vaccount.create"), 1);
+  EXPECT_EQ(events("license.create"), 1);
+  auto dup = svc_->add_account("acme", "", by_);
+  ASSERT_FALSE(dup);
+  EXPECT_EQ(dup.error().code, ErrorCode::kAlreadyExists);
+  LicensePool p;
+  p.tag = "dna-adv";
+  p.quantity = 1;
+  auto dup_pool = svc_->add_pool("acme", "Physics", p, by_);
+  ASSERT_FALSE(dup_pool);
+  EXPECT_EQ(dup_pool.error().code, ErrorCode::kAlreadyExists);
+  EXPECT_EQ(events("account.create"), 1);
+
+  PoolChange c;
+  c.quantity = 20;
+  ASSERT_TRUE(svc_->change_pool("acme", "Physics", "dna-adv", c, by_));
+  EXPECT_EQ(line("dna-adv").quantity, 20);
+  EXPECT_EQ(events("license.update"), 1);
+  ASSERT_TRUE(svc_->remove_pool("acme", "Physics", "dna-adv", by_));
+  EXPECT_EQ(events("license.delete"), 1);
+}
+
+TEST_P(LicensingStore, TermPoolsNeedAnEndAndPerpetualOnesHaveNone) {
+  LicensePool p;
+  p.tag = "t";
+  p.quantity = 1;
+  p.kind = LicenseKind::kTerm;
+  auto r = svc_->add_pool("acme", "Physics", p, by_);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument);
+  p.kind = LicenseKind::kPerpetual;
+  p.ends = clock_.now() + 86400;
+  EXPECT_FALSE(svc_->add_pool("acme", "Physics", p, by_));
+  p.quantity = -1;
+  p.ends = 0;
+  EXPECT_FALSE(svc_->add_pool("acme", "Physics", p, by_));
+}
+
+TEST_P(LicensingStore, UpstreamPoolsAreReadOnly) {
+  ASSERT_TRUE(db_->transact(store::TxMode::kWrite, [](store::Connection& c) -> Status {
+    auto r = c.exec("UPDATE license_pools SET origin = 'upstream'");
+    if (!r) return fail(r.error());
+    return {};
+  }));
+  PoolChange c;
+  c.quantity = 1;
+  auto r = svc_->change_pool("acme", "Physics", "dna-adv", c, by_);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kConflict);
+  EXPECT_FALSE(svc_->remove_pool("acme", "Physics", "dna-adv", by_));
+}
+
+TEST_P(LicensingStore, DevicesArePagedWithTheirLatestCounts) {
+  ASSERT_TRUE(svc_->report_usage("acme", "Physics", report("r1", 5, 2), "", by_));
+  auto page = svc_->devices("acme", "", 2, 1);
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->total, 5);
+  ASSERT_EQ(page->devices.size(), 2u);
+  EXPECT_EQ(page->devices[0].sn, "SN1");
+  EXPECT_EQ(page->devices[0].virtual_account, "Physics");
+  EXPECT_EQ(page->devices[0].last_report, clock_.now());
+  ASSERT_EQ(page->devices[0].licenses.size(), 1u);
+  EXPECT_EQ(page->devices[0].licenses[0].count, 2);
+  ASSERT_TRUE(svc_->add_virtual_account("acme", "Chemistry", "", by_));
+  auto none = svc_->devices("acme", "Chemistry", 10, 0);
+  ASSERT_TRUE(none);
+  EXPECT_EQ(none->total, 0);
+}
+
+TEST_P(LicensingStore, LargeReportsSpanManyBatchesInOneTransaction) {
+  auto r = report("big", 1234, 1);
+  for (auto& d : r.devices) d.licenses.push_back({"extra", 2});
+  auto ack = svc_->report_usage("acme", "Physics", r, "", by_);
+  ASSERT_TRUE(ack) << ack.error().message;
+  EXPECT_EQ(line("dna-adv").in_use, 1234);
+  EXPECT_EQ(line("extra").in_use, 2468);
+  EXPECT_EQ(svc_->devices("acme", "", 10, 0)->total, 1234);
+}
+
+TEST_P(LicensingStore, RegistrationTokensAreShownOnceAndListedMasked) {
+  auto t = svc_->create_registration_token("acme", "Physics", "lab", 30, by_);
+  ASSERT_TRUE(t) << t.error().message;
+  EXPECT_GE(t->token.size(), 43u);
+  auto list = svc_->registration_tokens("acme", "Physics");
+  ASSERT_TRUE(list);
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_EQ((*list)[0].hint, t->token.substr(0, 8));
+  EXPECT_EQ((*list)[0].expires, clock_.now() + 30 * 86400);
+  EXPECT_FALSE(svc_->create_registration_token("acme", "Physics", "", 0, by_));
+}
+
+TEST_P(LicensingStore, DeletingAnAccountRemovesEverythingInIt) {
+  ASSERT_TRUE(svc_->report_usage("acme", "Physics", report("r1", 3, 2), "", by_));
+  ASSERT_TRUE(svc_->remove_account("acme", by_));
+  EXPECT_FALSE(svc_->account("acme"));
+  ASSERT_TRUE(svc_->add_account("acme", "", by_));
+  ASSERT_TRUE(svc_->add_virtual_account("acme", "Physics", "", by_));
+  EXPECT_EQ(svc_->devices("acme", "", 10, 0)->total, 0);
+  EXPECT_TRUE(svc_->licenses("acme", {}, -1, 0)->lines.empty());
+}
