@@ -44,6 +44,7 @@ int run(int argc, char** argv) {
   app.set_version_flag("--version", std::string("licsat ") + LICSAT_VERSION);
   add_serve(app);
   add_admin(app);
+  add_manager(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -11,7 +11,7 @@ class App;
 
 namespace licsat::cli {
 
-// Exit codes shared by every subcommand (the manager's are documented in the README).
+// Exit codes shared by every subcommand (the manager's own are in docs/manager.md).
 enum Exit : int {
   kOk = 0,
   kFailure = 1,      // the operation failed for a reason printed
@@ -24,6 +24,7 @@ int exit_code();
 
 void add_serve(CLI::App& app);
 void add_admin(CLI::App& app);
+void add_manager(CLI::App& app);
 
 // Reads a password from an environment variable, else asks on the terminal without echo.
 std::string password_from(const char* env_var, const std::string& prompt);

@@ -2,6 +2,7 @@
 
 #include <curl/curl.h>
 
+#include <cstdlib>
 #include <mutex>
 
 namespace licsat::manager {
@@ -34,10 +35,10 @@ TransportFailure classify(CURLcode c) {
     case CURLE_COULDNT_CONNECT: return TransportFailure::kConnect;
     case CURLE_OPERATION_TIMEDOUT: return TransportFailure::kTimeout;
     case CURLE_PEER_FAILED_VERIFICATION: return TransportFailure::kCertificate;
+    case CURLE_SSL_CACERT_BADFILE: return TransportFailure::kCaFile;
     case CURLE_SSL_CONNECT_ERROR:
     case CURLE_SSL_CERTPROBLEM:
-    case CURLE_SSL_CIPHER:
-    case CURLE_SSL_CACERT_BADFILE: return TransportFailure::kTls;
+    case CURLE_SSL_CIPHER: return TransportFailure::kTls;
 #if LIBCURL_VERSION_NUM >= 0x073e00
     case CURLE_PROXY: return TransportFailure::kProxy;
 #endif
@@ -48,7 +49,50 @@ TransportFailure classify(CURLcode c) {
   }
 }
 
+std::string env_of(const char* a, const char* b) {
+  if (const char* v = std::getenv(a); v && *v) return v;
+  if (const char* v = std::getenv(b); v && *v) return v;
+  return "";
+}
+
+// Whether no_proxy (comma-separated host suffixes, or "*") excludes `host`.
+bool excluded_by_no_proxy(const std::string& host, const std::string& no_proxy) {
+  size_t start = 0;
+  while (start <= no_proxy.size()) {
+    size_t comma = no_proxy.find(',', start);
+    if (comma == std::string::npos) comma = no_proxy.size();
+    std::string item = no_proxy.substr(start, comma - start);
+    start = comma + 1;
+    while (!item.empty() && item.front() == ' ') item.erase(item.begin());
+    while (!item.empty() && item.back() == ' ') item.pop_back();
+    if (item.empty()) continue;
+    if (item == "*") return true;
+    if (item.front() == '.') item.erase(item.begin());
+    if (host == item) return true;
+    if (host.size() > item.size() && host.ends_with(item) && host[host.size() - item.size() - 1] == '.') return true;
+  }
+  return false;
+}
+
 }  // namespace
+
+std::string effective_proxy(const std::string& url, const std::string& explicit_proxy) {
+  if (!explicit_proxy.empty()) return explicit_proxy;
+  bool https = url.rfind("https://", 0) == 0;
+  std::string p = https ? env_of("https_proxy", "HTTPS_PROXY") : env_of("http_proxy", "");
+  if (p.empty()) p = env_of("all_proxy", "ALL_PROXY");
+  if (p.empty()) return "";
+  std::string host;
+  CURLU* u = curl_url();
+  char* h = nullptr;
+  if (curl_url_set(u, CURLUPART_URL, url.c_str(), 0) == CURLUE_OK && curl_url_get(u, CURLUPART_HOST, &h, 0) == CURLUE_OK) {
+    host = h;
+    curl_free(h);
+  }
+  curl_url_cleanup(u);
+  if (excluded_by_no_proxy(host, env_of("no_proxy", "NO_PROXY"))) return "";
+  return p;
+}
 
 const char* transport_failure_name(TransportFailure k) {
   switch (k) {
@@ -59,6 +103,7 @@ const char* transport_failure_name(TransportFailure k) {
     case TransportFailure::kCertificate: return "server certificate not trusted";
     case TransportFailure::kTimeout: return "timed out";
     case TransportFailure::kOther: return "transport failure";
+    case TransportFailure::kCaFile: return "CA file unusable";
   }
   return "transport failure";
 }
@@ -113,8 +158,32 @@ std::expected<HttpReply, TransportError> HttpsClient::request(const std::string&
   CURLcode rc = curl_easy_perform(c);
   curl_slist_free_all(hs);
   if (rc != CURLE_OK) {
-    std::string m = errbuf[0] ? errbuf : curl_easy_strerror(rc);
-    return std::unexpected(TransportError{classify(rc), m});
+    TransportError e;
+    e.kind = classify(rc);
+    e.message = errbuf[0] ? errbuf : curl_easy_strerror(rc);
+    e.proxy = effective_proxy(url, opt_.proxy);
+    char* host = nullptr;
+    CURLU* u = curl_url();
+    if (curl_url_set(u, CURLUPART_URL, url.c_str(), 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
+      e.host = host;
+      curl_free(host);
+      char* port = nullptr;
+      if (curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK) {
+        e.port = std::atol(port);
+        curl_free(port);
+      }
+    }
+    curl_url_cleanup(u);
+    curl_easy_getinfo(c, CURLINFO_HTTP_CONNECTCODE, &e.proxy_status);
+    curl_easy_getinfo(c, CURLINFO_SSL_VERIFYRESULT, &e.verify_result);
+    if (!e.proxy.empty()) {
+      // Through a proxy, "could not connect" means the proxy itself; a refused CONNECT means the
+      // proxy could not (or would not) reach the server.
+      if (e.kind == TransportFailure::kConnect && e.proxy_status == 0) e.kind = TransportFailure::kProxy;
+      if (e.proxy_status != 0 && (e.proxy_status < 200 || e.proxy_status >= 300)) e.kind = TransportFailure::kProxy;
+    }
+    return std::unexpected(std::move(e));
   }
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &reply.status);
   return reply;

@@ -26,13 +26,22 @@ struct HttpReply {
   std::map<std::string, std::string> headers;  // lower-case names
 };
 
-enum class TransportFailure { kDns, kProxy, kConnect, kTls, kCertificate, kTimeout, kOther };
+enum class TransportFailure { kDns, kProxy, kConnect, kTls, kCertificate, kTimeout, kOther, kCaFile };
 
 struct TransportError {
   TransportFailure kind = TransportFailure::kOther;
   std::string message;       // curl's words plus ours
+  std::string proxy;         // the proxy in effect, empty when direct (may hold credentials: redact before printing)
+  long proxy_status = 0;     // the proxy's answer to CONNECT when it refused the tunnel (403, 407, 500…)
+  long verify_result = 0;    // OpenSSL's X509 verification result on certificate failures
+  std::string host;          // the server's host name, for messages
+  long port = 0;
 };
 const char* transport_failure_name(TransportFailure k);
+
+// The proxy libcurl will use for `url`: `explicit_proxy` if given, else https_proxy / HTTPS_PROXY /
+// all_proxy (http_proxy for http URLs) unless no_proxy excludes the host. Empty: direct.
+std::string effective_proxy(const std::string& url, const std::string& explicit_proxy);
 
 class HttpsClient {
  public:

@@ -1,0 +1,84 @@
+// `licsat manager run`: a sync every interval (24 h by default), and between failed attempts
+// retries with exponential backoff and jitter, so that a fleet of managers coming back after an
+// outage does not hit the server in step. One log line per attempt.
+//
+// Time and randomness are injected (a Sleeper and a random source), so tests run the schedule
+// without waiting.
+#pragma once
+
+#include <csignal>
+#include <cstdint>
+#include <expected>
+#include <functional>
+#include <string>
+
+#include "manager/failure.h"
+#include "manager/sync_cycle.h"
+
+namespace licsat::manager {
+
+struct BackoffPolicy {
+  double initial = 5;      // seconds before the first retry
+  double max = 3600;       // longest delay
+  double factor = 2;       // growth per failed attempt
+  double jitter = 0.5;     // a delay is drawn from [d × (1 − jitter), d]
+};
+
+// The delay before retry number `retry` (1 for the first retry after a failure), with `r` drawn
+// uniformly from [0, 1): min(max, initial × factor^(retry−1)), reduced by up to `jitter` of itself.
+// A server's Retry-After (seconds) is a floor, still capped by max.
+double backoff_delay(const BackoffPolicy& p, int retry, double r, int64_t retry_after = 0);
+
+// Sleeps, returning false when the run should stop (a signal arrived).
+class Sleeper {
+ public:
+  virtual ~Sleeper() = default;
+  virtual bool sleep_for(double seconds) = 0;
+};
+
+// Sleeps in short slices, waking up when `stop` becomes true.
+class InterruptibleSleeper final : public Sleeper {
+ public:
+  explicit InterruptibleSleeper(const volatile std::sig_atomic_t& stop) : stop_(stop) {}
+  bool sleep_for(double seconds) override;
+
+ private:
+  const volatile std::sig_atomic_t& stop_;
+};
+
+struct RunOptions {
+  double interval = 24 * 3600;   // between the starts of successful syncs' successors
+  BackoffPolicy backoff;
+  int64_t cycles = 0;            // stop after this many successful syncs (0: never)
+};
+
+// What one attempt printed, for the log line.
+struct AttemptLog {
+  int64_t attempt = 0;           // counts every attempt of the run
+  int retry = 0;                 // 0: a scheduled sync; n: the n-th retry after failures
+  bool ok = false;
+  double next_in = 0;            // seconds until the next attempt
+  const CycleResult* result = nullptr;
+  const Failure* failure = nullptr;
+};
+
+class SyncScheduler {
+ public:
+  using Cycle = std::function<std::expected<CycleResult, Failure>()>;
+  using Logger = std::function<void(const AttemptLog&)>;
+
+  SyncScheduler(Cycle cycle, RunOptions opt, Sleeper& sleeper, std::function<double()> random, Logger log);
+
+  // Runs until stopped or `cycles` successes; returns 0 when the last attempt succeeded, else the
+  // exit code of the last failure.
+  int run();
+
+ private:
+  Cycle cycle_;
+  RunOptions opt_;
+  Sleeper& sleeper_;
+  std::function<double()> random_;
+  Logger log_;
+};
+
+}  // namespace licsat::manager
