@@ -12,6 +12,7 @@
 namespace licsat::api {
 
 App::~App() {
+  if (sync_scheduler) sync_scheduler->stop();
   if (events) events->flush();
 }
 
@@ -76,6 +77,14 @@ Result<std::unique_ptr<App>> build_app(const ServerConfig& cfg, std::string* adm
                         cfg.auth.address_failures_per_minute};
   app->tokens = std::make_unique<oauth::TokenService>(*app->store, *app->access, *app->events, *app->clock,
                                                       app->hash_key, tp);
+  app->licensing = std::make_unique<domain::LicenseService>(*app->store, *app->store, *app->clock, cfg.upstream,
+                                                            app->hash_key);
+  app->sync_store = store::make_sql_sync_store(app->db);
+  app->upstream = std::make_unique<sync::UpstreamSync>(cfg.upstream, *app->sync_store, *app->store, *app->events,
+                                                       *app->clock, app->signing_key);
+  if (app->upstream->configured())
+    app->sync_scheduler = std::make_unique<sync::SyncScheduler>(*app->upstream, *app->db, *app->store, *app->clock,
+                                                                cfg.upstream.interval);
 
   // First start: the admin user, from LICSAT_ADMIN_PASSWORD or a generated password written once
   // to DATA/initial-admin-password (mode 0600).
@@ -92,18 +101,25 @@ Result<std::unique_ptr<App>> build_app(const ServerConfig& cfg, std::string* adm
   if (users->empty()) {
     if (auto s = app->access->check_password_policy("admin", password); !s)
       return fail(Error::invalid("LICSAT_ADMIN_PASSWORD: " + s.error().message));
-    if (generated) {
+    // Several nodes may start together on one empty database: only the one whose insert wins
+    // created the admin, and only it writes (and announces) the generated password.
+    auto made = app->access->ensure_initial_admin(password);
+    if (!made) return fail(made.error());
+    if (*made && generated) {
       std::string path = cfg.data_dir + "/initial-admin-password";
       if (auto s = write_private_file(path, password + "\n"); !s) return fail(s.error());
       if (admin_password_note) *admin_password_note = path;
     }
-    auto made = app->access->ensure_initial_admin(password);
-    if (!made) return fail(made.error());
   }
 
   add_system_routes(*app);
   add_oauth_routes(*app);
   add_admin_routes(*app);
+  add_licensing_routes(*app);
+  add_admin_license_routes(*app);
+  add_offline_routes(*app);
+  add_sync_routes(*app);
+  add_openapi_route(*app);
   return app;
 }
 

@@ -10,10 +10,14 @@
 #include "domain/access.h"
 #include "domain/event_log.h"
 #include "domain/grants.h"
+#include "domain/licensing_service.h"
 #include "http/metrics.h"
 #include "http/router.h"
 #include "oauth/token_service.h"
 #include "store/store.h"
+#include "store/sync_store.h"
+#include "sync/scheduler.h"
+#include "sync/upstream_sync.h"
 
 namespace licsat::api {
 
@@ -28,8 +32,15 @@ struct App {
   std::unique_ptr<domain::AccessService> access;
   std::unique_ptr<domain::GrantService> grants;
   std::unique_ptr<oauth::TokenService> tokens;
+  std::unique_ptr<domain::LicenseService> licensing;
   http::Metrics metrics;
   http::Router router;
+  // The upstream link (issue 7). `upstream` exists on every server (configured() is false on an
+  // authority); the scheduler only on a satellite, started by `licsat serve`. Declared last so
+  // that the scheduler's thread stops before what it uses goes.
+  std::unique_ptr<store::SyncStore> sync_store;
+  std::unique_ptr<sync::UpstreamSync> upstream;
+  std::unique_ptr<sync::SyncScheduler> sync_scheduler;
 
   ~App();
 };
@@ -43,5 +54,13 @@ Result<std::unique_ptr<App>> build_app(const ServerConfig& cfg, std::string* adm
 void add_system_routes(App& app);
 void add_oauth_routes(App& app);
 void add_admin_routes(App& app);
+void add_licensing_routes(App& app);
+void add_admin_license_routes(App& app);
+// POST /api/v1/admin/offline/answer and GET /api/v1/server-key (offline_routes.cpp).
+void add_offline_routes(App& app);
+// /api/v1/admin/sync[/now|/export|/import|/trust] (sync_routes.cpp).
+void add_sync_routes(App& app);
+// GET /api/openapi.json; registered last, it describes every route registered before it.
+void add_openapi_route(App& app);
 
 }  // namespace licsat::api

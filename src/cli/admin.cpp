@@ -15,6 +15,9 @@ void add_admin(CLI::App& app) {
   admin->add_flag("--insecure", o->insecure, "Do not verify the server certificate (tests only)");
   admin->require_subcommand(1);
   add_admin_auth_commands(*admin, o);
+  add_admin_license_commands(*admin, o);
+  add_admin_offline_commands(*admin, o);
+  add_admin_sync_commands(*admin, o);
 }
 
 }  // namespace licsat::cli

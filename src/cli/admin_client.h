@@ -46,5 +46,8 @@ void with_session(const AdminOptions& o, const std::function<bool(AdminSession&)
 
 // Registration of the admin command groups, one file each.
 void add_admin_auth_commands(CLI::App& admin, std::shared_ptr<AdminOptions> o);
+void add_admin_license_commands(CLI::App& admin, std::shared_ptr<AdminOptions> o);
+void add_admin_offline_commands(CLI::App& admin, std::shared_ptr<AdminOptions> o);
+void add_admin_sync_commands(CLI::App& admin, std::shared_ptr<AdminOptions> o);
 
 }  // namespace licsat::cli

@@ -98,7 +98,10 @@ int serve(ServeFlags& f) {
       if (tick % 600 == 599) (void)(*app)->store->purge_expired_tokens((*app)->clock->now() - 3600);
     }
   });
+  // A satellite syncs with its authority at start and every interval (src/sync/scheduler.h).
+  if ((*app)->sync_scheduler) (*app)->sync_scheduler->start();
   server.run();
+  if ((*app)->sync_scheduler) (*app)->sync_scheduler->stop();
   stopping = true;
   janitor.join();
   (*app)->events->flush();
