@@ -5,33 +5,13 @@
 
 #include "cli/admin_client.h"
 #include "cli/commands.h"
+#include "cli/output.h"
 #include "http/message.h"
 
 namespace licsat::cli {
 namespace {
 
 using nlohmann::json;
-
-void print_table(const std::vector<std::string>& head, const std::vector<std::vector<std::string>>& rows) {
-  std::vector<size_t> w(head.size());
-  for (size_t i = 0; i < head.size(); ++i) w[i] = head[i].size();
-  for (const auto& r : rows)
-    for (size_t i = 0; i < r.size() && i < w.size(); ++i) w[i] = std::max(w[i], r[i].size());
-  auto line = [&](const std::vector<std::string>& r) {
-    for (size_t i = 0; i < r.size(); ++i) {
-      std::cout << r[i];
-      if (i + 1 < r.size()) std::cout << std::string(w[i] - r[i].size() + 2, ' ');
-    }
-    std::cout << "\n";
-  };
-  line(head);
-  for (const auto& r : rows) line(r);
-}
-
-std::string field(const json& j, const char* k) {
-  if (!j.contains(k) || j[k].is_null()) return "";
-  return j[k].is_string() ? j[k].get<std::string>() : j[k].dump();
-}
 
 // Prints the one-time secret answer of create / regenerate-secret.
 void print_secret(const json& g, bool as_json) {
@@ -42,10 +22,10 @@ void print_secret(const json& g, bool as_json) {
               << "\n";
     return;
   }
-  std::cout << "Grant:         " << field(g, "name") << " (" << field(g, "type_label") << ")\n"
-            << "Client ID:     " << field(g, "client_id") << "\n"
-            << "Client Secret: " << field(g, "client_secret") << "\n"
-            << "Expires:       " << (field(g, "expires").empty() ? "never" : field(g, "expires")) << "\n"
+  std::cout << "Grant:         " << json_text(g, "name") << " (" << json_text(g, "type_label") << ")\n"
+            << "Client ID:     " << json_text(g, "client_id") << "\n"
+            << "Client Secret: " << json_text(g, "client_secret") << "\n"
+            << "Expires:       " << (json_text(g, "expires").empty() ? "never" : json_text(g, "expires")) << "\n"
             << "The client secret is shown this once; store it now.\n";
 }
 
@@ -95,8 +75,8 @@ void add_grant(CLI::App& admin, std::shared_ptr<AdminOptions> o) {
       }
       std::vector<std::vector<std::string>> rows;
       for (const auto& g : (*r)["grants"])
-        rows.push_back({field(g, "name"), field(g, "created_at").substr(0, 10), field(g, "type_label"), field(g, "description"),
-                        field(g, "client_id"), field(g, "expires").empty() ? "never" : field(g, "expires")});
+        rows.push_back({json_text(g, "name"), json_text(g, "created_at").substr(0, 10), json_text(g, "type_label"), json_text(g, "description"),
+                        json_text(g, "client_id"), json_text(g, "expires").empty() ? "never" : json_text(g, "expires")});
       print_table({"NAME", "CREATED", "TYPE", "DESCRIPTION", "CLIENT ID", "EXPIRES"}, rows);
       return true;
     });
@@ -162,7 +142,7 @@ void add_user(CLI::App& admin, std::shared_ptr<AdminOptions> o) {
       }
       std::vector<std::vector<std::string>> rows;
       for (const auto& u : (*r)["users"])
-        rows.push_back({field(u, "name"), field(u, "role"), u.value("locked", false) ? "locked" : "active", field(u, "created_at")});
+        rows.push_back({json_text(u, "name"), json_text(u, "role"), u.value("locked", false) ? "locked" : "active", json_text(u, "created_at")});
       print_table({"NAME", "ROLE", "STATE", "CREATED"}, rows);
       return true;
     });
@@ -240,7 +220,7 @@ void add_events(CLI::App& admin, std::shared_ptr<AdminOptions> o) {
       }
       std::vector<std::vector<std::string>> rows;
       for (const auto& x : (*r)["events"])
-        rows.push_back({field(x, "time"), field(x, "actor"), field(x, "source_ip"), field(x, "action"), field(x, "outcome"), field(x, "detail")});
+        rows.push_back({json_text(x, "time"), json_text(x, "actor"), json_text(x, "source_ip"), json_text(x, "action"), json_text(x, "outcome"), json_text(x, "detail")});
       print_table({"TIME", "ACTOR", "SOURCE", "ACTION", "OUTCOME", "DETAIL"}, rows);
       return true;
     });

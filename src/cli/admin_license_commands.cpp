@@ -5,33 +5,13 @@
 
 #include "cli/admin_client.h"
 #include "cli/commands.h"
+#include "cli/output.h"
 #include "http/message.h"
 
 namespace licsat::cli {
 namespace {
 
 using nlohmann::json;
-
-std::string text(const json& j, const char* k) {
-  if (!j.contains(k) || j[k].is_null()) return "";
-  return j[k].is_string() ? j[k].get<std::string>() : j[k].dump();
-}
-
-void table(const std::vector<std::string>& head, const std::vector<std::vector<std::string>>& rows) {
-  std::vector<size_t> w(head.size());
-  for (size_t i = 0; i < head.size(); ++i) w[i] = head[i].size();
-  for (const auto& r : rows)
-    for (size_t i = 0; i < r.size() && i < w.size(); ++i) w[i] = std::max(w[i], r[i].size());
-  auto line = [&](const std::vector<std::string>& r) {
-    for (size_t i = 0; i < r.size(); ++i) {
-      std::cout << r[i];
-      if (i + 1 < r.size()) std::cout << std::string(w[i] - r[i].size() + 2, ' ');
-    }
-    std::cout << "\n";
-  };
-  line(head);
-  for (const auto& r : rows) line(r);
-}
 
 std::string enc(const std::string& s) { return http::url_encode(s); }
 std::string account_path(const std::string& a) { return "/api/v1/admin/accounts/" + enc(a); }
@@ -72,8 +52,8 @@ void add_account(CLI::App& admin, std::shared_ptr<AdminOptions> o) {
         return true;
       }
       std::vector<std::vector<std::string>> rows;
-      for (const auto& x : (*r)["accounts"]) rows.push_back({text(x, "name"), text(x, "domain"), text(x, "created_at")});
-      table({"SMART ACCOUNT", "DOMAIN", "CREATED"}, rows);
+      for (const auto& x : (*r)["accounts"]) rows.push_back({json_text(x, "name"), json_text(x, "domain"), json_text(x, "created_at")});
+      print_table({"SMART ACCOUNT", "DOMAIN", "CREATED"}, rows);
       return true;
     });
   });
@@ -141,8 +121,8 @@ void add_vaccount(CLI::App& admin, std::shared_ptr<AdminOptions> o) {
       }
       std::vector<std::vector<std::string>> rows;
       for (const auto& x : (*r)["virtual_accounts"])
-        rows.push_back({text(x, "name"), x.value("is_default", false) ? "yes" : "", text(x, "description")});
-      table({"VIRTUAL ACCOUNT", "DEFAULT", "DESCRIPTION"}, rows);
+        rows.push_back({json_text(x, "name"), x.value("is_default", false) ? "yes" : "", json_text(x, "description")});
+      print_table({"VIRTUAL ACCOUNT", "DEFAULT", "DESCRIPTION"}, rows);
       return true;
     });
   });
@@ -205,7 +185,7 @@ void add_license(CLI::App& admin, std::shared_ptr<AdminOptions> o) {
       if (!a->name.empty()) body["name"] = a->name;
       auto r = s.call("POST", va_path(a->account, a->va) + "/licenses", body);
       if (!r) return false;
-      std::cout << "added license pool " << a->tag << " (" << text(*r, "kind") << ", quantity " << a->quantity << ") to "
+      std::cout << "added license pool " << a->tag << " (" << json_text(*r, "kind") << ", quantity " << a->quantity << ") to "
                 << a->account << "/" << a->va << "\n";
       return true;
     });
@@ -230,13 +210,13 @@ void add_license(CLI::App& admin, std::shared_ptr<AdminOptions> o) {
       for (const auto& x : (*r)["licenses"]) {
         std::string type, ends;
         if (!x["licenseDetails"].empty()) {
-          type = text(x["licenseDetails"][0], "licenseType");
-          ends = text(x["licenseDetails"][0], "endDate");
+          type = json_text(x["licenseDetails"][0], "licenseType");
+          ends = json_text(x["licenseDetails"][0], "endDate");
         }
-        rows.push_back({text(x, "virtualAccount"), text(x, "tag"), text(x, "license"), type, text(x, "quantity"),
-                        text(x, "inUse"), text(x, "available"), ends, text(x, "status")});
+        rows.push_back({json_text(x, "virtualAccount"), json_text(x, "tag"), json_text(x, "license"), type, json_text(x, "quantity"),
+                        json_text(x, "inUse"), json_text(x, "available"), ends, json_text(x, "status")});
       }
-      table({"VIRTUAL ACCOUNT", "TAG", "NAME", "TYPE", "QUANTITY", "IN USE", "AVAILABLE", "ENDS", "STATUS"}, rows);
+      print_table({"VIRTUAL ACCOUNT", "TAG", "NAME", "TYPE", "QUANTITY", "IN USE", "AVAILABLE", "ENDS", "STATUS"}, rows);
       return true;
     });
   });

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/output.h"
 #include "cli/manager_cli.h"
 #include "core/clock.h"
 #include "core/log.h"
@@ -23,22 +24,6 @@ using namespace licsat::manager;
 
 volatile std::sig_atomic_t g_stop = 0;
 extern "C" void on_stop_signal(int) { g_stop = 1; }
-
-void print_table(const std::vector<std::string>& head, const std::vector<std::vector<std::string>>& rows) {
-  std::vector<size_t> w(head.size());
-  for (size_t i = 0; i < head.size(); ++i) w[i] = head[i].size();
-  for (const auto& r : rows)
-    for (size_t i = 0; i < r.size() && i < w.size(); ++i) w[i] = std::max(w[i], r[i].size());
-  auto line = [&](const std::vector<std::string>& r) {
-    for (size_t i = 0; i < r.size(); ++i) {
-      std::cout << r[i];
-      if (i + 1 < r.size()) std::cout << std::string(w[i] - r[i].size() + 2, ' ');
-    }
-    std::cout << "\n";
-  };
-  line(head);
-  for (const auto& r : rows) line(r);
-}
 
 json summary_json(const CycleResult& r, const std::string& server) {
   json accounts = json::array(), pools = json::array(), sent = json::array(), waiting = json::array();
