@@ -17,15 +17,15 @@ class SqliteConnection final : public Connection {
  public:
   explicit SqliteConnection(sqlite3* db) : db_(db) {}
   ~SqliteConnection() override {
-    for (auto& [sql, st] : cache_) sqlite3_finalize(st);
+    for (auto& [sql, p] : cache_) sqlite3_finalize(p.stmt);
     sqlite3_close_v2(db_);
   }
 
   Result<std::vector<Row>> query(std::string_view sql, const std::vector<Value>& params) override {
     auto st = prepare(sql);
     if (!st) return fail(st.error());
-    sqlite3_stmt* s = *st;
-    if (auto b = bind(s, params); !b) return fail(b.error());
+    sqlite3_stmt* s = (*st)->stmt;
+    if (auto b = bind(**st, params); !b) return fail(b.error());
     std::vector<Row> rows;
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -72,23 +72,37 @@ class SqliteConnection final : public Connection {
   int last_code() const { return sqlite3_errcode(db_); }
 
  private:
-  Result<sqlite3_stmt*> prepare(std::string_view sql) {
+  // A prepared statement and, for each of its parameter slots, which $N value fills it
+  // (worked out once: SQLite looks parameter names up by a linear scan).
+  struct Prepared {
+    sqlite3_stmt* stmt = nullptr;
+    std::vector<size_t> value_of_slot;
+  };
+
+  Result<Prepared*> prepare(std::string_view sql) {
     auto key = std::string(sql);
-    if (auto it = cache_.find(key); it != cache_.end()) return it->second;
+    if (auto it = cache_.find(key); it != cache_.end()) return &it->second;
     sqlite3_stmt* st = nullptr;
     if (sqlite3_prepare_v3(db_, key.data(), static_cast<int>(key.size()), SQLITE_PREPARE_PERSISTENT, &st,
                            nullptr) != SQLITE_OK) {
       return fail(Error::internal(std::string("sqlite prepare: ") + sqlite3_errmsg(db_)));
     }
-    cache_.emplace(std::move(key), st);
-    return st;
+    Prepared p{st, {}};
+    int n = sqlite3_bind_parameter_count(st);
+    for (int i = 1; i <= n; ++i) {
+      const char* name = sqlite3_bind_parameter_name(st, i);  // "$3"
+      p.value_of_slot.push_back(name && name[0] == '$' ? std::stoul(name + 1) : static_cast<size_t>(i));
+    }
+    return &cache_.emplace(std::move(key), std::move(p)).first->second;
   }
 
-  Status bind(sqlite3_stmt* s, const std::vector<Value>& params) {
-    int n = sqlite3_bind_parameter_count(s);
-    for (int i = 1; i <= n; ++i) {
-      const char* name = sqlite3_bind_parameter_name(s, i);  // "$3"
-      size_t idx = name && name[0] == '$' ? std::stoul(name + 1) : static_cast<size_t>(i);
+  // Binds without copying: `params` outlives the statement's use (query() resets it before
+  // returning).
+  Status bind(const Prepared& p, const std::vector<Value>& params) {
+    sqlite3_stmt* s = p.stmt;
+    for (size_t slot = 0; slot < p.value_of_slot.size(); ++slot) {
+      size_t idx = p.value_of_slot[slot];
+      int i = static_cast<int>(slot + 1);
       if (idx == 0 || idx > params.size())
         return fail(Error::internal("sql parameter $" + std::to_string(idx) + " has no value"));
       const Value& v = params[idx - 1];
@@ -97,7 +111,7 @@ class SqliteConnection final : public Connection {
       else if (auto* x = std::get_if<int64_t>(&v)) rc = sqlite3_bind_int64(s, i, *x);
       else {
         const auto& str = std::get<std::string>(v);
-        rc = sqlite3_bind_text(s, i, str.data(), static_cast<int>(str.size()), SQLITE_TRANSIENT);
+        rc = sqlite3_bind_text(s, i, str.data(), static_cast<int>(str.size()), SQLITE_STATIC);
       }
       if (rc != SQLITE_OK) return fail(error_of(rc));
     }
@@ -113,7 +127,7 @@ class SqliteConnection final : public Connection {
   }
 
   sqlite3* db_;
-  std::unordered_map<std::string, sqlite3_stmt*> cache_;
+  std::unordered_map<std::string, Prepared> cache_;
 };
 
 Result<std::unique_ptr<SqliteConnection>> connect(const std::string& path) {
