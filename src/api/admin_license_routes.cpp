@@ -17,11 +17,7 @@ Response bad_request(const std::string& m) { return http::error_response(400, "i
 
 template <typename F>
 http::Handler admin(App& app, F f) {
-  return [&app, f](Request& req) -> Response {
-    auto p = require_role(app, req, Role::kAdmin);
-    if (!p) return p.error();
-    return f(req, *p);
-  };
+  return with_role(app, Role::kAdmin, f);
 }
 
 json date_or_null(int64_t t) { return t ? json(format_date(t)) : json(nullptr); }

@@ -29,11 +29,7 @@ std::expected<std::string, Response> str_field(const json& j, const char* name, 
 
 template <typename F>
 http::Handler admin(App& app, F f) {
-  return [&app, f](Request& req) -> Response {
-    auto p = require_role(app, req, Role::kAdmin);
-    if (!p) return p.error();
-    return f(req, *p);
-  };
+  return with_role(app, Role::kAdmin, f);
 }
 
 Response create_user(App& app, Request& req, const oauth::Principal& p) {

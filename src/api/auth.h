@@ -15,6 +15,17 @@ std::expected<oauth::Principal, http::Response> require_role(App& app, const htt
 // Builds the domain Actor of an authenticated request.
 domain::Actor actor_of(const oauth::Principal& p, const http::Request& req);
 
+// A handler that runs only for callers with at least `need`; refusals are answered by
+// require_role. `f` is called as f(request, principal).
+template <typename F>
+http::Handler with_role(App& app, domain::Role need, F f) {
+  return [&app, need, f](http::Request& req) -> http::Response {
+    auto p = require_role(app, req, need);
+    if (!p) return p.error();
+    return f(req, *p);
+  };
+}
+
 // Turns an Error into its JSON error response (the one place for that mapping in the API).
 http::Response error_of(const Error& e);
 

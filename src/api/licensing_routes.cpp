@@ -17,15 +17,6 @@ using nlohmann::json;
 
 Response bad_request(const std::string& m) { return http::error_response(400, "invalid_request", m); }
 
-template <typename F>
-http::Handler with_role(App& app, Role need, F f) {
-  return [&app, need, f](Request& req) -> Response {
-    auto p = require_role(app, req, need);
-    if (!p) return p.error();
-    return f(req, *p);
-  };
-}
-
 json or_null(int64_t t, bool date_only) {
   if (t == 0) return nullptr;
   return date_only ? format_date(t) : format_iso8601(t);

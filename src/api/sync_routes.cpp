@@ -23,15 +23,6 @@ using http::Request;
 using http::Response;
 using nlohmann::json;
 
-template <typename F>
-http::Handler with_role(App& app, Role need, F f) {
-  return [&app, need, f](Request& req) -> Response {
-    auto p = require_role(app, req, need);
-    if (!p) return p.error();
-    return f(req, *p);
-  };
-}
-
 json time_or_null(const std::optional<int64_t>& t) { return t ? json(format_iso8601(*t)) : json(nullptr); }
 
 json to_json(const sync::SyncOutcome& o) {
