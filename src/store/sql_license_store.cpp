@@ -6,6 +6,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "store/line_list.h"
 #include "store/sql_store.h"
 
 namespace licsat::store {
@@ -75,27 +76,6 @@ std::string values_list(size_t rows, size_t fixed, const std::string& shape) {
       }
     }
     out += row;
-  }
-  return out;
-}
-
-std::string join_lines(const std::vector<std::string>& v) {
-  std::string out;
-  for (const auto& s : v) {
-    if (!out.empty()) out += '\n';
-    out += s;
-  }
-  return out;
-}
-
-std::vector<std::string> split_lines(const std::string& s) {
-  std::vector<std::string> out;
-  size_t i = 0;
-  while (i < s.size()) {
-    size_t j = s.find('\n', i);
-    if (j == std::string::npos) j = s.size();
-    out.push_back(s.substr(i, j - i));
-    i = j + 1;
   }
   return out;
 }

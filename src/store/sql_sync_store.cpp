@@ -4,32 +4,12 @@
 #include <set>
 #include <tuple>
 
+#include "store/line_list.h"
 #include "store/sql_store.h"
 #include "store/sync_store.h"
 
 namespace licsat::store {
 namespace {
-
-std::string join_lines(const std::vector<std::string>& v) {
-  std::string out;
-  for (const auto& s : v) {
-    if (!out.empty()) out += '\n';
-    out += s;
-  }
-  return out;
-}
-
-std::vector<std::string> split_lines(const std::string& s) {
-  std::vector<std::string> out;
-  size_t i = 0;
-  while (i < s.size()) {
-    size_t j = s.find('\n', i);
-    if (j == std::string::npos) j = s.size();
-    if (j > i) out.push_back(s.substr(i, j - i));
-    i = j + 1;
-  }
-  return out;
-}
 
 class SqlSyncStore final : public SyncStore {
  public:
@@ -268,7 +248,7 @@ class SqlSyncStore final : public SyncStore {
       if (!rows) return fail(rows.error());
       if (rows->empty()) return {};
       const Row& r = rows->front();
-      OfflineRequestRecord rec{r.str(0), r.i64(1), split_lines(r.str(2)), std::nullopt};
+      OfflineRequestRecord rec{r.str(0), r.i64(1), split_lines(r.str(2), /*skip_empty=*/true), std::nullopt};
       if (!r.is_null(3)) rec.answered_at = r.i64(3);
       out = std::move(rec);
       return {};
