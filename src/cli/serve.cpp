@@ -33,6 +33,7 @@ int serve(ServeFlags& f) {
   }
   log::init(cfg->log_format, cfg->log_level);
   if (cfg->threads <= 0) cfg->threads = std::max(2u, std::thread::hardware_concurrency()) * 2;
+  if (cfg->workers <= 0) cfg->workers = 32;
 
   auto listen = http::parse_listen(cfg->listen);
   if (!listen) {
@@ -73,6 +74,7 @@ int serve(ServeFlags& f) {
   opt.key_file = key;
   opt.limits = cfg->limits;
   opt.threads = cfg->threads;
+  opt.workers = cfg->workers;
   http::Server server(opt, (*app)->router, (*app)->metrics);
   if (auto s = server.start(); !s) {
     log::error("cannot start", {{"error", s.error().message}});
@@ -88,7 +90,8 @@ int serve(ServeFlags& f) {
   log::info("licsat serving", {{"url", "https://" + (opt.host == "0.0.0.0" ? std::string("localhost") : opt.host) + ":" +
                                            std::to_string(server.port())},
                                {"database", (*app)->db->describe()},
-                               {"threads", std::to_string(opt.threads)}});
+                               {"threads", std::to_string(opt.threads)},
+                               {"workers", std::to_string(opt.workers)}});
 
   // Housekeeping: expired tokens are removed every 10 minutes.
   std::atomic<bool> stopping{false};
@@ -131,7 +134,8 @@ void add_serve(CLI::App& app) {
       {"--upstream", "upstream.url", "URL of the authority this server is a satellite of"},
       {"--log-format", "log_format", "text or json"},
       {"--log-level", "log_level", "debug, info, warn or error"},
-      {"--threads", "threads", "Server threads (default: 2 per core)"},
+      {"--threads", "threads", "I/O threads: TLS and HTTP parsing (default: 2 per core)"},
+      {"--workers", "workers", "Handler threads: requests that wait on the database (default: 32)"},
       {"--max-body-bytes", "limits.max_body_bytes", "Largest request body, except usage reports"},
       {"--max-usage-body-bytes", "limits.max_usage_body_bytes", "Largest usage report body"},
       {"--read-timeout", "limits.read_timeout", "Time to receive one request (e.g. 30s)"},

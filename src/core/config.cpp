@@ -72,6 +72,7 @@ const std::map<std::string, Setter>& setters() {
     };
     m["log_level"] = str(&ServerConfig::log_level);
     m["threads"] = integer([](ServerConfig& c) -> int& { return c.threads; });
+    m["workers"] = integer([](ServerConfig& c) -> int& { return c.workers; });
     auto& L = m;
     L["limits.max_header_bytes"] = integer([](ServerConfig& c) -> int64_t& { return c.limits.max_header_bytes; }, false, 1024);
     L["limits.max_body_bytes"] = integer([](ServerConfig& c) -> int64_t& { return c.limits.max_body_bytes; }, false, 1024);

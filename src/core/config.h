@@ -32,7 +32,8 @@ struct ServerConfig {
   std::string database;            // empty: SQLite at DATA/licsat.db; or postgresql://…
   std::string log_format = "text"; // text | json
   std::string log_level = "info";
-  int threads = 0;                 // 0: one per core, at least 2
+  int threads = 0;                 // I/O threads (TLS, HTTP parsing); 0: two per core
+  int workers = 0;                 // handler threads (database work); 0: 32
 
   struct Limits {
     int64_t max_header_bytes = 16 * 1024;

@@ -2,11 +2,31 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <mutex>
+#include <semaphore>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 namespace licsat::crypto {
+namespace {
+
+// argon2id takes its memory cost (64 MiB by default) for each computation; at most one per core
+// run at once, so a burst of password logins queues instead of taking gigabytes.
+std::counting_semaphore<>& argon2_slots() {
+  static std::counting_semaphore<> slots(std::max<std::ptrdiff_t>(2, std::thread::hardware_concurrency()));
+  return slots;
+}
+
+struct Argon2Slot {
+  Argon2Slot() { argon2_slots().acquire(); }
+  ~Argon2Slot() { argon2_slots().release(); }
+  Argon2Slot(const Argon2Slot&) = delete;
+  Argon2Slot& operator=(const Argon2Slot&) = delete;
+};
+
+}  // namespace
 
 void init() {
   static std::once_flag once;
@@ -43,6 +63,7 @@ bool equal_ct(std::string_view a, std::string_view b) {
 
 Result<std::string> hash_password(std::string_view password, const PwhashCost& cost) {
   char out[crypto_pwhash_STRBYTES];
+  Argon2Slot slot;
   if (crypto_pwhash_str_alg(out, password.data(), password.size(), cost.ops, cost.mem,
                             crypto_pwhash_ALG_ARGON2ID13) != 0) {
     return fail(Error::internal("argon2id hashing failed: out of memory for the configured cost"));
@@ -52,6 +73,7 @@ Result<std::string> hash_password(std::string_view password, const PwhashCost& c
 
 bool verify_password(std::string_view encoded, std::string_view password) {
   std::string enc(encoded);
+  Argon2Slot slot;
   return crypto_pwhash_str_verify(enc.c_str(), password.data(), password.size()) == 0;
 }
 

@@ -46,8 +46,8 @@ class Server::Impl {
 
   Impl(ServerOptions o, const Router& r, Metrics& m)
       : opt(std::move(o)), router(r), metrics(m), ioc(std::max(1, opt.threads)),
-        tls(ssl::context::tls_server), acceptor(net::make_strand(ioc)), signals(ioc, SIGTERM, SIGINT),
-        deadline(ioc) {}
+        workers(static_cast<size_t>(std::max(1, opt.workers))), tls(ssl::context::tls_server),
+        acceptor(net::make_strand(ioc)), signals(ioc, SIGTERM, SIGINT), deadline(ioc) {}
 
   Status start() {
     // TLS 1.2 and 1.3 only; no compression, no renegotiation; the server picks the cipher.
@@ -91,6 +91,7 @@ class Server::Impl {
     for (int i = 1; i < std::max(1, opt.threads); ++i) extra.emplace_back([this] { ioc.run(); });
     ioc.run();
     for (auto& t : extra) t.join();
+    workers.join();
   }
 
   void shutdown() {
@@ -120,6 +121,9 @@ class Server::Impl {
   const Router& router;
   Metrics& metrics;
   net::io_context ioc;
+  // Handlers run here, not on the I/O threads: a handler may wait for the database (a token
+  // waits for its group commit), and many waiting at once is what makes those commits large.
+  net::thread_pool workers;
   ssl::context tls;
   tcp::acceptor acceptor;
   net::signal_set signals;
@@ -274,16 +278,24 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
     }
     req.body = std::move(msg.body());
     req.peer = peer_;
-    bool keep = msg.keep_alive();
-    std::string route;
-    Response res;
-    try {
-      res = srv_.router.dispatch(req, &route);
-    } catch (const std::exception& e) {
-      log::error("handler failed", {{"route", route}, {"error", e.what()}});
-      res = error_response(500, "internal_error", "The server failed to handle this request; see its log.");
-    }
-    send(std::move(res), msg.version(), keep, route, req.method);
+    // The handler runs on the worker pool; `back` (this session's strand, counted as outstanding
+    // work) keeps the I/O threads running until the response is back on the strand.
+    auto back = net::prefer(stream_.get_executor(), net::execution::outstanding_work.tracked);
+    net::post(srv_.workers, [self = shared_from_this(), req = std::move(req), version = msg.version(),
+                             keep = msg.keep_alive(), back = std::move(back)]() mutable {
+      std::string route;
+      Response res;
+      try {
+        res = self->srv_.router.dispatch(req, &route);
+      } catch (const std::exception& e) {
+        log::error("handler failed", {{"route", route}, {"error", e.what()}});
+        res = error_response(500, "internal_error", "The server failed to handle this request; see its log.");
+      }
+      net::post(back, [self, res = std::move(res), version, keep, route = std::move(route),
+                       method = std::move(req.method)]() mutable {
+        self->send(std::move(res), version, keep, route, method);
+      });
+    });
   }
 
   void send(Response res, unsigned version, bool keep_alive, const std::string& route, const std::string& method) {

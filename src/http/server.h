@@ -21,7 +21,8 @@ struct ServerOptions {
   std::string cert_file;
   std::string key_file;
   ServerConfig::Limits limits;
-  int threads = 2;
+  int threads = 2;   // I/O: accept, TLS, HTTP reading and writing
+  int workers = 8;   // handlers: they may block on the database, so they run off the I/O threads
 };
 
 // Splits "HOST:PORT", "[::1]:PORT" or ":PORT"; port 0 asks the kernel for a free port.

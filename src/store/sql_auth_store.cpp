@@ -170,9 +170,16 @@ Status SqlStore::clear_login_failures(const std::string& name) {
   });
 }
 
+Status SqlStore::change_grants(const std::function<Status(Connection&)>& fn) {
+  if (grants_) grants_->invalidate();
+  Status s = db_->transact(TxMode::kWrite, fn);
+  if (grants_) grants_->invalidate();
+  return s;
+}
+
 Result<Grant> SqlStore::create_grant(const Grant& g, const Event& e) {
   Grant out = g;
-  auto s = db_->transact(TxMode::kWrite, [&](Connection& c) -> Status {
+  auto s = change_grants([&](Connection& c) -> Status {
     auto rows = c.query(
         "INSERT INTO api_grants (name, description, type, client_id, secret_hash, role, expires, created_at, created_by) "
         "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
@@ -191,6 +198,11 @@ Result<Grant> SqlStore::create_grant(const Grant& g, const Event& e) {
 }
 
 Result<std::optional<Grant>> SqlStore::find_grant_by_client_id(const std::string& client_id) {
+  if (!grants_) return load_grant_by_client_id(client_id);
+  return grants_->find(client_id, [this](const std::string& id) { return load_grant_by_client_id(id); });
+}
+
+Result<std::optional<Grant>> SqlStore::load_grant_by_client_id(const std::string& client_id) {
   std::optional<Grant> out;
   auto s = db_->transact(TxMode::kRead, [&](Connection& c) -> Status {
     auto rows = c.query(std::string("SELECT ") + kGrantCols + " FROM api_grants WHERE client_id = $1", {client_id});
@@ -235,7 +247,7 @@ Result<std::vector<Grant>> SqlStore::list_grants(const std::string& name_contain
 }
 
 Status SqlStore::replace_grant_secret(const std::string& name, const std::string& secret_hash, const Event& e) {
-  return db_->transact(TxMode::kWrite, [&](Connection& c) -> Status {
+  return change_grants([&](Connection& c) -> Status {
     if (auto s = change_one(c, "UPDATE api_grants SET secret_hash = $1 WHERE name = $2", {secret_hash, name},
                             "grant '" + name + "'");
         !s)
@@ -247,7 +259,7 @@ Status SqlStore::replace_grant_secret(const std::string& name, const std::string
 }
 
 Status SqlStore::delete_grant(const std::string& name, const Event& e) {
-  return db_->transact(TxMode::kWrite, [&](Connection& c) -> Status {
+  return change_grants([&](Connection& c) -> Status {
     if (auto s = change_one(c, "DELETE FROM api_grants WHERE name = $1", {name}, "grant '" + name + "'"); !s) return s;
     return insert_event(c, e);
   });

@@ -4,6 +4,7 @@
 
 #include <memory>
 
+#include "store/grant_cache.h"
 #include "store/group_commit.h"
 #include "store/store.h"
 
@@ -11,7 +12,10 @@ namespace licsat::store {
 
 class SqlStore final : public Store {
  public:
-  explicit SqlStore(std::shared_ptr<Database> db) : db_(std::move(db)), token_writes_(*db_) {}
+  explicit SqlStore(std::shared_ptr<Database> db) : db_(std::move(db)), token_writes_(*db_) {
+    // The embedded SQLite file has one writer, this store; PostgreSQL may have several nodes.
+    if (db_->dialect() == Dialect::kSqlite) grants_ = std::make_unique<GrantCache>();
+  }
   Database& database() override { return *db_; }
 
   // AuthStore
@@ -69,6 +73,10 @@ class SqlStore final : public Store {
  private:
   std::shared_ptr<Database> db_;
   GroupCommit token_writes_;  // token issuance: many small writes, committed in batches
+  std::unique_ptr<GrantCache> grants_;  // null: read grants through (several nodes)
+  Result<std::optional<Grant>> load_grant_by_client_id(const std::string& client_id);
+  // Runs a transaction that changes grants, with the grant cache emptied before and after it.
+  Status change_grants(const std::function<Status(Connection&)>& fn);
 };
 
 // Appends one event inside a transaction already open on `c`.
