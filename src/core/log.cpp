@@ -39,6 +39,8 @@ void init(const std::string& format, const std::string& level) {
   spdlog::flush_on(spdlog::level::info);
 }
 
+bool enabled(Level level) { return spdlog::should_log(to_spd(level)); }
+
 void write(Level level, std::string_view message, std::initializer_list<Field> fields) {
   auto lvl = to_spd(level);
   if (!spdlog::should_log(lvl)) return;

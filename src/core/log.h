@@ -15,6 +15,9 @@ enum class Level { kDebug, kInfo, kWarn, kError };
 // Configures the process-wide logger (stderr). format: "text" or "json".
 void init(const std::string& format, const std::string& level);
 
+// Whether a message at `level` would be written; lets a hot path skip building its fields.
+bool enabled(Level level);
+
 using Field = std::pair<std::string_view, std::string>;
 void write(Level level, std::string_view message, std::initializer_list<Field> fields = {});
 

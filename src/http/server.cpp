@@ -321,11 +321,12 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
     out->prepare_payload();
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
     srv_.metrics.observe(route, res.status, secs);
-    log::info("request", {{"method", method},
-                          {"route", route},
-                          {"status", std::to_string(res.status)},
-                          {"ms", fmt_ms(secs)},
-                          {"peer", peer_}});
+    if (log::enabled(log::Level::kInfo))
+      log::info("request", {{"method", method},
+                            {"route", route},
+                            {"status", std::to_string(res.status)},
+                            {"ms", fmt_ms(secs)},
+                            {"peer", peer_}});
     beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(srv_.opt.limits.read_timeout));
     bool linger = res.status == 413 || res.status == 431 || res.status == 400;
     bhttp::async_write(stream_, *out, [self = shared_from_this(), out, keep, linger](beast::error_code ec, size_t) {
@@ -338,12 +339,17 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
   }
 
   // RFC 9110 IMF-fixdate; managers' doctor compares it with their clock.
-  static std::string http_date() {
+  // Formatted once a second per thread.
+  static std::string_view http_date() {
+    thread_local std::time_t formatted_for = -1;
+    thread_local char b[64];
     std::time_t now = std::time(nullptr);
-    std::tm tm{};
-    gmtime_r(&now, &tm);
-    char b[64];
-    std::strftime(b, sizeof b, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    if (now != formatted_for) {
+      std::tm tm{};
+      gmtime_r(&now, &tm);
+      std::strftime(b, sizeof b, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+      formatted_for = now;
+    }
     return b;
   }
 
