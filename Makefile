@@ -4,7 +4,7 @@ JOBS ?= $(shell nproc)
 DATA ?= ./data
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=Release
 
-.PHONY: deps build run test unit e2e bench clean
+.PHONY: deps build run test unit e2e bench soak clean
 
 deps:
 	bash scripts/install-deps.sh
@@ -24,6 +24,10 @@ test: build
 
 bench: build
 	bash bench/run.sh $(BUILD)
+
+# A bounded soak (SOAK_SECONDS, default 600) at 80% of the measured token peak; not part of `make test`.
+soak: build
+	bash bench/soak.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD)

@@ -1,6 +1,7 @@
 #include "http/server.h"
 
 #include <openssl/ssl.h>
+#include <sys/resource.h>
 
 #include <array>
 #include <atomic>
@@ -40,6 +41,29 @@ Result<std::pair<std::string, uint16_t>> parse_listen(const std::string& listen)
   return std::make_pair(host, static_cast<uint16_t>(p));
 }
 
+namespace {
+
+// File descriptors kept free of connections: the database, its WAL, logs, TLS files.
+constexpr int64_t kReservedDescriptors = 128;
+
+// Every connection holds a file descriptor. Raises the soft limit on open files to the hard one
+// (as nginx's worker_rlimit_nofile and Go's runtime do) and returns how many connections fit
+// under it with kReservedDescriptors to spare: a flood of connections then meets the connection
+// limit (each closed at once) instead of EMFILE, which would also fail the server's own files.
+int64_t connections_that_fit(int64_t wanted) {
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return wanted;
+  if (rl.rlim_cur != RLIM_INFINITY && (rl.rlim_max == RLIM_INFINITY || rl.rlim_cur < rl.rlim_max)) {
+    rlimit up = rl;
+    up.rlim_cur = rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &up) == 0) rl = up;
+  }
+  if (rl.rlim_cur == RLIM_INFINITY) return wanted;
+  return std::min(wanted, std::max<int64_t>(1, static_cast<int64_t>(rl.rlim_cur) - kReservedDescriptors));
+}
+
+}  // namespace
+
 class Server::Impl {
  public:
   class Session;
@@ -47,7 +71,8 @@ class Server::Impl {
   Impl(ServerOptions o, const Router& r, Metrics& m)
       : opt(std::move(o)), router(r), metrics(m), ioc(std::max(1, opt.threads)),
         workers(static_cast<size_t>(std::max(1, opt.workers))), tls(ssl::context::tls_server),
-        acceptor(net::make_strand(ioc)), signals(ioc, SIGTERM, SIGINT), deadline(ioc) {}
+        acceptor(net::make_strand(ioc)), accept_retry(acceptor.get_executor()), signals(ioc, SIGTERM, SIGINT),
+        deadline(ioc) {}
 
   Status start() {
     // TLS 1.2 and 1.3 only; no compression, no renegotiation; the server picks the cipher.
@@ -77,6 +102,11 @@ class Server::Impl {
     if (ec)
       return fail(Error::unavailable("cannot listen on " + opt.host + ":" + std::to_string(opt.port) + ": " + ec.message()));
     bound_port = acceptor.local_endpoint().port();
+    max_connections = connections_that_fit(opt.limits.max_connections);
+    if (max_connections < opt.limits.max_connections)
+      log::warn("max_connections lowered to fit the open-files limit (ulimit -n)",
+                {{"configured", std::to_string(opt.limits.max_connections)},
+                 {"effective", std::to_string(max_connections)}});
     return {};
   }
 
@@ -99,6 +129,7 @@ class Server::Impl {
       if (draining.exchange(true)) return;
       boost::system::error_code ec;
       acceptor.close(ec);
+      accept_retry.cancel();
       signals.cancel(ec);
       // Requests in flight get this long to finish; then the server stops regardless. Armed
       // before idle sessions close, so that the last one to go can cancel it.
@@ -126,10 +157,12 @@ class Server::Impl {
   net::thread_pool workers;
   ssl::context tls;
   tcp::acceptor acceptor;
+  net::steady_timer accept_retry;  // on the acceptor's strand
   net::signal_set signals;
   net::steady_timer deadline;
   std::atomic<bool> draining{false};
   std::atomic<int64_t> open{0};
+  int64_t max_connections = 0;     // limits.max_connections, lowered to fit the open-files limit
   uint16_t bound_port = 0;
   std::mutex sessions_mu;
   std::list<std::weak_ptr<Session>> sessions;
@@ -397,15 +430,21 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
 void Server::Impl::do_accept() {
   acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
     if (ec) {
-      if (!draining) {
-        log::warn("accept failed", {{"reason", ec.message()}});
-        do_accept();
-      }
+      if (draining) return;
+      if (ec == net::error::connection_aborted) return do_accept();
+      // Out of descriptors or memory: accepting again at once would fail again at once, a busy
+      // loop writing a log line each time. Wait for connections to close.
+      metrics.limit_hit("accept");
+      log::warn("accept failed, retrying in 100 ms", {{"reason", ec.message()}});
+      accept_retry.expires_after(std::chrono::milliseconds(100));
+      accept_retry.async_wait([this](const boost::system::error_code& e) {
+        if (!e && !draining) do_accept();
+      });
       return;
     }
-    if (open.load() >= opt.limits.max_connections) {
+    if (open.load() >= max_connections) {
       metrics.limit_hit("connections");
-      log::warn("connection refused: too many open connections", {{"limit", std::to_string(opt.limits.max_connections)}});
+      log::warn("connection refused: too many open connections", {{"limit", std::to_string(max_connections)}});
       beast::error_code ignored;
       socket.close(ignored);
       return do_accept();

@@ -167,6 +167,7 @@ void Server::start() {
     args.push_back(database_);
   }
   for (const auto& a : extra_) args.push_back(a);
+  args.insert(args.begin(), wrapper_.begin(), wrapper_.end());
   pid_t pid = fork();
   if (pid == 0) {
     FILE* lf = std::fopen(log_file.c_str(), "ab");

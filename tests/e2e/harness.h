@@ -79,6 +79,9 @@ class Server {
   // database instead of the fresh one it was given (dropped here). Call before start(). Does
   // nothing on SQLite, where every server keeps its own data dir.
   void share_database_with(const Server& other);
+  // Runs the server under a wrapper command from the next start() on, e.g.
+  // {"/usr/bin/prlimit", "--nofile=256:256", "--"} (the wrapper must exec the server in its place).
+  void run_under(std::vector<std::string> wrapper) { wrapper_ = std::move(wrapper); }
 
   // HTTPS to this server, trusting its certificate.
   Reply get(const std::string& path, const RequestOptions& o = {}) const;
@@ -97,6 +100,7 @@ class Server {
 
  private:
   std::vector<std::string> extra_;
+  std::vector<std::string> wrapper_;
   std::map<std::string, std::string> env_;
   TempDir data_;
   TempDir logs_;
