@@ -79,6 +79,7 @@ Result<std::unique_ptr<App>> build_app(const ServerConfig& cfg, std::string* adm
                                                       app->hash_key, tp);
   app->licensing = std::make_unique<domain::LicenseService>(*app->store, *app->store, *app->clock, cfg.upstream,
                                                             app->hash_key);
+  app->licensing->set_usage_history_policy({cfg.usage_history.bucket, cfg.usage_history.retention});
   app->sync_store = store::make_sql_sync_store(app->db);
   app->upstream = std::make_unique<sync::UpstreamSync>(cfg.upstream, *app->sync_store, *app->store, *app->events,
                                                        *app->clock, app->signing_key);

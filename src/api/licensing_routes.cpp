@@ -1,6 +1,8 @@
 // The licensing API of managers, in the field's shapes (DESIGN.md section 5, camelCase names):
 // accounts, virtual accounts, licenses, alerts, devices, usage reports and device registration
 // tokens. Viewers read, operators also report usage, admins also create registration tokens.
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "api/auth.h"
@@ -113,6 +115,41 @@ Response licenses(App& app, Request& req) {
   json arr = json::array();
   for (const auto& l : page->lines) arr.push_back(license_json(l));
   return http::json_response(200, {{"totalRecords", page->total}, {"licenses", arr}});
+}
+
+// Usage over time of one pool: ?virtualAccount=&tag=[&since=&until=] (ISO 8601 or a date;
+// defaults: until now, since the oldest sample kept) → {"tag","virtualAccount","since","until",
+// "bucketSeconds","points":[{"at","inUse","quantity"}]}, oldest first.
+Response usage_history(App& app, Request& req) {
+  auto q = http::parse_form(req.query);
+  for (const char* k : {"virtualAccount", "tag"})
+    if (q[k].empty()) return bad_request(std::string("'") + k + "' is required (the pool's " +
+                                         (std::string(k) == "tag" ? "license tag" : "virtual account") + ").");
+  const auto& policy = app.licensing->usage_history_policy();
+  int64_t until = app.clock->now();
+  if (!q["until"].empty()) {
+    auto t = parse_iso8601(q["until"]);
+    if (!t) return bad_request("'until' must be a date or an ISO 8601 time (2026-11-25T17:19:01Z).");
+    until = *t;
+  }
+  int64_t since = until - policy.retention - policy.bucket;
+  if (!q["since"].empty()) {
+    auto t = parse_iso8601(q["since"]);
+    if (!t) return bad_request("'since' must be a date or an ISO 8601 time (2026-11-25T17:19:01Z).");
+    since = *t;
+  }
+  if (since > until) return bad_request("'since' must not be later than 'until'.");
+  auto points = app.licensing->usage_history(req.params["account"], q["virtualAccount"], q["tag"], since, until);
+  if (!points) return error_of(points.error());
+  json arr = json::array();
+  for (const auto& p : *points)
+    arr.push_back({{"at", format_iso8601(p.at)}, {"inUse", p.in_use}, {"quantity", p.quantity}});
+  return http::json_response(200, {{"tag", q["tag"]},
+                                   {"virtualAccount", q["virtualAccount"]},
+                                   {"since", format_iso8601(std::max<int64_t>(since, 0))},
+                                   {"until", format_iso8601(until)},
+                                   {"bucketSeconds", policy.bucket},
+                                   {"points", arr}});
 }
 
 Response alerts(App& app, Request& req) {
@@ -257,6 +294,8 @@ void add_licensing_routes(App& app) {
     r.add(m, acct + "/alerts",
           with_role(app, Role::kViewer, [&app](Request& req, const oauth::Principal&) { return alerts(app, req); }));
   }
+  r.add("GET", acct + "/licenses/usage-history",
+        with_role(app, Role::kViewer, [&app](Request& req, const oauth::Principal&) { return usage_history(app, req); }));
   r.add("GET", acct + "/devices",
         with_role(app, Role::kViewer, [&app](Request& req, const oauth::Principal&) { return devices(app, req); }));
   r.add("POST", va + "/usage",

@@ -74,6 +74,7 @@ const Doc kDocs[] = {
   {"GET", "/api/v1/accounts/{account}/customer/virtual-accounts", "Licensing", "viewer", "Virtual accounts of a smart account", "", "VirtualAccounts"},
   {"POST", "/api/v1/accounts/{account}/licenses", "Licensing", "viewer", "Licenses with usage and compliance, per virtual account and tag", "LicensesQuery", "Licenses"},
   {"GET", "/api/v1/accounts/{account}/licenses", "Licensing", "viewer", "Licenses (?virtualAccount=&limit=&offset=)", "", "Licenses"},
+  {"GET", "/api/v1/accounts/{account}/licenses/usage-history", "Licensing", "viewer", "Usage over time of one pool (?virtualAccount=&tag=, required; since=, until=: ISO 8601 or a date; default: every sample kept up to now): inUse and quantity per time bucket (one hour by default; the bucket's last report), oldest first", "", "UsageHistory"},
   {"POST", "/api/v1/accounts/{account}/alerts", "Licensing", "viewer", "Alerts: insufficient, expired, expiring within 30 days, upstream sync overdue", "", "Alerts"},
   {"GET", "/api/v1/accounts/{account}/alerts", "Licensing", "viewer", "Alerts", "", "Alerts"},
   {"GET", "/api/v1/accounts/{account}/devices", "Licensing", "viewer", "Devices with their last report and licenses in use (?virtualAccount=&limit=&offset=)", "", "Devices"},
@@ -105,6 +106,8 @@ const char* kSchemas = R"json({
       "period": {"type": "object", "required": ["start", "end"], "properties": {"start": {"type": "string", "format": "date-time"}, "end": {"type": "string", "format": "date-time"}}},
       "devices": {"type": "array", "items": {"type": "object", "required": ["pid", "sn"], "properties": {"pid": {"type": "string"}, "sn": {"type": "string"}, "hostname": {"type": "string"}, "licenses": {"type": "array", "items": {"$ref": "#/components/schemas/TagCount"}}}}}}},
   "UsageAck": {"type": "object", "properties": {"reportId": {"type": "string"}, "status": {"type": "string", "enum": ["accepted"]}, "devices": {"type": "integer"}, "warnings": {"type": "array", "items": {"type": "string"}}, "at": {"type": "string", "format": "date-time"}}},
+  "UsageHistory": {"type": "object", "properties": {"tag": {"type": "string"}, "virtualAccount": {"type": "string"}, "since": {"type": "string", "format": "date-time"}, "until": {"type": "string", "format": "date-time"}, "bucketSeconds": {"type": "integer"},
+      "points": {"type": "array", "items": {"type": "object", "properties": {"at": {"type": "string", "format": "date-time", "description": "when the bucket's last usage report was received"}, "inUse": {"type": "integer"}, "quantity": {"type": "integer", "description": "the pool's quantity then (0: no pool)"}}}}}},
   "Token": {"type": "object", "properties": {"token": {"type": "string"}, "description": {"type": "string"}, "virtualAccount": {"type": "string"}, "createdBy": {"type": "string"}, "createdAt": {"type": "string"}, "expirationDate": {"type": "string"}, "status": {"type": "string"}, "expiresAfterDays": {"type": "integer"}}},
   "Tokens": {"type": "object", "properties": {"tokens": {"type": "array", "items": {"$ref": "#/components/schemas/Token"}}}},
   "NewToken": {"type": "object", "properties": {"description": {"type": "string"}, "expiresAfterDays": {"type": "integer", "minimum": 1, "maximum": 365}}},
@@ -162,6 +165,14 @@ json operation(const http::Route& r) {
     if (*d->request)
       responses["400"] = {{"description", "Malformed JSON or a missing or invalid field (named in the message)"},
                           {"content", {{"application/json", {{"schema", ref("Error")}}}}}};
+    if (std::string(d->response) == "UsageHistory") {
+      op["parameters"].push_back({{"name", "virtualAccount"}, {"in", "query"}, {"required", true}, {"schema", {{"type", "string"}}}});
+      op["parameters"].push_back({{"name", "tag"}, {"in", "query"}, {"required", true}, {"schema", {{"type", "string"}}}});
+      for (const char* t : {"since", "until"})
+        op["parameters"].push_back({{"name", t}, {"in", "query"}, {"required", false}, {"schema", {{"type", "string"}, {"format", "date-time"}}}});
+      responses["400"] = {{"description", "A missing or malformed query parameter (named in the message)"},
+                          {"content", {{"application/json", {{"schema", ref("Error")}}}}}};
+    }
     if (std::string(d->response) == "UsageAck") {
       responses["409"] = {{"description", "A different report was already received under this reportId"},
                           {"content", {{"application/json", {{"schema", ref("Error")}}}}}};

@@ -90,6 +90,8 @@ const std::map<std::string, Setter>& setters() {
     L["auth.client_failures_per_minute"] = integer([](ServerConfig& c) -> int64_t& { return c.auth.client_failures_per_minute; }, false, 1);
     L["auth.address_failures_per_minute"] = integer([](ServerConfig& c) -> int64_t& { return c.auth.address_failures_per_minute; }, false, 1);
     L["auth.session_idle_timeout"] = integer([](ServerConfig& c) -> int64_t& { return c.auth.session_idle_timeout; }, true, 60);
+    L["usage_history.bucket"] = integer([](ServerConfig& c) -> int64_t& { return c.usage_history.bucket; }, true, 1);
+    L["usage_history.retention"] = integer([](ServerConfig& c) -> int64_t& { return c.usage_history.retention; }, true, 60);
     m["upstream.url"] = [](ServerConfig& c, const std::string&, const std::string& v) -> Status { c.upstream.url = v; return {}; };
     m["upstream.client_id"] = [](ServerConfig& c, const std::string&, const std::string& v) -> Status { c.upstream.client_id = v; return {}; };
     m["upstream.client_secret"] = [](ServerConfig& c, const std::string&, const std::string& v) -> Status { c.upstream.client_secret = v; return {}; };

@@ -57,6 +57,13 @@ struct ServerConfig {
     int64_t session_idle_timeout = 30 * 60;
   } auth;
 
+  // Usage over time (the Licenses page's chart): one sample per pool and `bucket` seconds,
+  // samples older than `retention` seconds pruned as reports arrive.
+  struct UsageHistory {
+    int64_t bucket = 3600;
+    int64_t retention = 90 * 86400;
+  } usage_history;
+
   UpstreamConfig upstream;
 };
 

@@ -63,6 +63,21 @@ struct TagUsage {
   int64_t in_use = 0;
 };
 
+// One point of a pool's usage over time: the virtual account's "in use" for a tag and the pool's
+// quantity, as the last usage report of a time bucket left them (`at`: when it was received).
+struct UsageSample {
+  int64_t at = 0;
+  int64_t in_use = 0;
+  int64_t quantity = 0;
+};
+
+// How usage over time is kept: one sample per (virtual account, tag) and `bucket` seconds,
+// samples older than `retention` seconds pruned (DESIGN.md section 3; README "Configuration").
+struct UsageHistoryPolicy {
+  int64_t bucket = 3600;
+  int64_t retention = 90 * 86400;
+};
+
 struct TagCount {
   std::string tag;
   int64_t count = 0;

@@ -412,6 +412,7 @@ Result<UsageOutcome> LicenseService::report_usage(const std::string& account_key
   in.received_by = by.name;
   in.report = &report;
   in.warnings = warnings;
+  in.history = history_;
   auto e = event(by, "usage.report",
                  "report " + q(report.report_id) + " for " + q(a.name) + "/" + q(v.name) + ": " +
                      std::to_string(report.devices.size()) + " devices" +
@@ -419,6 +420,16 @@ Result<UsageOutcome> LicenseService::report_usage(const std::string& account_key
   auto r = store_.ingest_usage(in, e);
   if (!r) return fail(r.error());
   return UsageOutcome{r->ack, r->repeat};
+}
+
+Result<std::vector<UsageSample>> LicenseService::usage_history(const std::string& account_key,
+                                                               const std::string& va_name, const std::string& tag,
+                                                               int64_t since, int64_t until) {
+  if (auto s = check_name("tag", tag); !s) return fail(s.error());
+  if (since > until) return fail(Error::invalid("'since' must not be later than 'until'"));
+  auto ab = both(account_key, va_name);
+  if (!ab) return fail(ab.error());
+  return store_.usage_history(ab->second.id, tag, since, until);
 }
 
 Result<std::vector<RegistrationToken>> LicenseService::registration_tokens(const std::string& account_key,

@@ -89,6 +89,14 @@ class LicenseService {
   Result<UsageOutcome> report_usage(const std::string& account_key, const std::string& va_name, UsageReport report,
                                     const std::string& body_hash, const Actor& by);
 
+  // Usage over time of one pool (a virtual account's tag): samples with since <= at <= until,
+  // oldest first. A tag nobody reported and without a pool has no samples (not an error).
+  Result<std::vector<UsageSample>> usage_history(const std::string& account_key, const std::string& va_name,
+                                                 const std::string& tag, int64_t since, int64_t until);
+  // How usage over time is kept (default: hourly buckets, 90 days); set once at start.
+  void set_usage_history_policy(UsageHistoryPolicy p) { history_ = p; }
+  const UsageHistoryPolicy& usage_history_policy() const { return history_; }
+
   // Device registration tokens.
   Result<std::vector<RegistrationToken>> registration_tokens(const std::string& account_key,
                                                              const std::string& va_name);
@@ -109,6 +117,7 @@ class LicenseService {
   UpstreamConfig upstream_;
   std::string hash_key_;
   int64_t started_at_;
+  UsageHistoryPolicy history_;
 };
 
 // Merges a report's repeated entries: a device listed twice keeps its last entry, a tag listed

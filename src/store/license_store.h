@@ -25,6 +25,8 @@ struct UsageIngest {
   std::string received_by;
   const domain::UsageReport* report = nullptr;
   std::vector<std::string> warnings;
+  // The report also records the resulting usage of its smart account's pools over time.
+  domain::UsageHistoryPolicy history;
 };
 
 struct IngestOutcome {
@@ -71,6 +73,10 @@ class LicenseStore {
   // (account, reportId) with the same body hash is a repeat: nothing changes and the first
   // acknowledgement comes back. Another body under a used id is kConflict.
   virtual Result<IngestOutcome> ingest_usage(const UsageIngest& in, const domain::Event& e) = 0;
+  // The usage over time of one (virtual account, tag): the samples with since <= at <= until,
+  // oldest first (ingest_usage records them).
+  virtual Result<std::vector<domain::UsageSample>> usage_history(int64_t va_id, const std::string& tag, int64_t since,
+                                                                 int64_t until) = 0;
   // Whether a report with this id is stored (tests and sync).
   virtual Result<std::optional<domain::UsageAck>> find_usage_report(int64_t account_id,
                                                                     const std::string& report_id) = 0;

@@ -436,6 +436,7 @@ Result<IngestOutcome> SqlStore::ingest_usage(const UsageIngest& in, const Event&
         "(SELECT id FROM devices WHERE account_id = $3 AND last_report_id = $1)",
         {rep.report_id, rep.period_end, in.account_id});
     if (!stale) return fail(stale.error());
+    if (auto st = record_usage_history(c, in); !st) return st;
     out.ack = {rep.report_id, static_cast<int64_t>(devs.size()), in.warnings, in.received_at};
     return insert_event(c, e);
   });

@@ -66,6 +66,8 @@ class SqlStore final : public Store {
                                           int64_t offset) override;
   Result<IngestOutcome> ingest_usage(const UsageIngest& in, const Event& e) override;
   Result<std::optional<domain::UsageAck>> find_usage_report(int64_t account_id, const std::string& report_id) override;
+  Result<std::vector<domain::UsageSample>> usage_history(int64_t va_id, const std::string& tag, int64_t since,
+                                                         int64_t until) override;
   Result<std::vector<domain::RegistrationToken>> list_registration_tokens(int64_t va_id) override;
   Result<domain::RegistrationToken> create_registration_token(const domain::RegistrationToken& t,
                                                               const std::string& token_hash, const Event& e) override;
@@ -81,5 +83,10 @@ class SqlStore final : public Store {
 
 // Appends one event inside a transaction already open on `c`.
 Status insert_event(Connection& c, const Event& e);
+
+// Records, inside the transaction of an accepted usage report open on `c`, the resulting usage
+// of every (virtual account, tag) of the report's smart account in the current time bucket, and
+// prunes samples past the retention (sql_usage_history.cpp).
+Status record_usage_history(Connection& c, const UsageIngest& in);
 
 }  // namespace licsat::store

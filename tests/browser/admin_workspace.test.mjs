@@ -75,6 +75,104 @@ async function shot(name) {
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
 }
 
+// WCAG 2.1 contrast (1.4.3) of every visible text on the page: the text colour against the
+// effective background (the element's and its ancestors' background colours composited over
+// white), 4.5:1 at least, 3:1 for large text (24 px, or 18.66 px bold). SVG text uses its fill.
+// Disabled controls are exempt (WCAG), visually hidden text (clipped to 1 px) is skipped.
+// Returns the failures.
+async function contrastFailures(p = page) {
+  return p.evaluate(() => {
+    const parse = (c) => {
+      const m = /^rgba?\(([^)]+)\)$/.exec(c || '');
+      if (!m) return null;
+      const v = m[1].split(/[\s,/]+/).filter(Boolean).map(Number);
+      return { r: v[0], g: v[1], b: v[2], a: v.length > 3 ? v[3] : 1 };
+    };
+    const over = (top, below) => ({
+      r: top.r * top.a + below.r * (1 - top.a), g: top.g * top.a + below.g * (1 - top.a), b: top.b * top.a + below.b * (1 - top.a), a: 1,
+    });
+    const lum = (c) => {
+      const f = (x) => { const s = x / 255; return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4; };
+      return 0.2126 * f(c.r) + 0.7152 * f(c.g) + 0.0722 * f(c.b);
+    };
+    const hidden = (el) => {
+      for (let e = el; e && e.nodeType === 1; e = e.parentElement) {
+        const cs = getComputedStyle(e);
+        if (cs.visibility === 'hidden' || cs.display === 'none' || Number(cs.opacity) === 0) return true;
+        const r = e.getBoundingClientRect();
+        if ((cs.clip !== 'auto' || cs.clipPath !== 'none' || cs.overflow === 'hidden') && r.width <= 1 && r.height <= 1) return true;
+      }
+      return false;
+    };
+    const background = (el) => {
+      const layers = [];
+      let unknown = false;
+      for (let e = el; e && e.nodeType === 1; e = e.parentElement) {
+        const cs = getComputedStyle(e);
+        if (cs.backgroundImage && cs.backgroundImage !== 'none') unknown = true;
+        const c = parse(cs.backgroundColor);
+        if (c && c.a > 0) { layers.push(c); if (c.a >= 1) break; }
+      }
+      let bg = { r: 255, g: 255, b: 255, a: 1 };
+      for (let i = layers.length - 1; i >= 0; i -= 1) bg = over(layers[i], bg);
+      return { bg, unknown };
+    };
+    const seen = new Set();
+    const out = [];
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    const els = [];
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      if (n.textContent.trim() && n.parentElement && !seen.has(n.parentElement)) { seen.add(n.parentElement); els.push(n.parentElement); }
+    }
+    for (const el of document.querySelectorAll('input:not([type="hidden"]):not([type="checkbox"]):not([type="radio"]):not([type="file"]), select, textarea')) els.push(el);
+    for (const el of els) {
+      if (['SCRIPT', 'STYLE', 'TITLE', 'OPTION', 'NOSCRIPT'].includes(el.tagName.toUpperCase())) continue;
+      if (el.closest('svg title, svg desc')) continue;
+      if (!el.getClientRects().length || hidden(el)) continue;
+      if (el.closest(':disabled, [aria-disabled="true"]')) continue;
+      const cs = getComputedStyle(el);
+      const inSvg = el instanceof SVGElement;
+      const fg0 = parse(inSvg ? cs.fill : cs.color);
+      if (!fg0) continue;
+      const { bg, unknown } = background(inSvg ? el.ownerSVGElement.parentElement : el);
+      if (unknown) continue;
+      const fg = fg0.a < 1 ? over(fg0, bg) : fg0;
+      const [l1, l2] = [lum(fg), lum(bg)].sort((a, b) => b - a);
+      const ratio = (l1 + 0.05) / (l2 + 0.05);
+      const size = parseFloat(cs.fontSize);
+      const large = size >= 24 || (size >= 18.66 && Number(cs.fontWeight) >= 700);
+      const need = large ? 3 : 4.5;
+      if (ratio < need) {
+        const text = (el.value || el.textContent || '').trim().slice(0, 40);
+        out.push(`${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''}${el.className && typeof el.className === 'string' ? `.${el.className.split(' ').join('.')}` : ''} "${text}": ${ratio.toFixed(2)}:1 < ${need}:1 (${inSvg ? cs.fill : cs.color} on rgb(${Math.round(bg.r)}, ${Math.round(bg.g)}, ${Math.round(bg.b)}))`);
+      }
+    }
+    return out;
+  });
+}
+
+// Every form control (inputs, selects, text areas, also those in closed <details>, which are
+// opened for the check) has an accessible name: a <label>, aria-label or aria-labelledby; every
+// button has text or aria-label. Returns the ones without.
+async function unlabelledControls(p = page) {
+  return p.evaluate(() => {
+    const closed = [...document.querySelectorAll('#main details:not([open])')];
+    for (const d of closed) d.open = true;
+    const named = (el) => (el.labels && [...el.labels].some((l) => l.textContent.trim()))
+      || (el.getAttribute('aria-label') || '').trim()
+      || (el.getAttribute('aria-labelledby') || '').split(/\s+/).some((id) => id && document.getElementById(id)?.textContent.trim());
+    const out = [];
+    for (const el of document.querySelectorAll('input:not([type="hidden"]), select, textarea')) {
+      if (el.getClientRects().length && !named(el)) out.push(el.id || el.name || el.outerHTML.slice(0, 60));
+    }
+    for (const el of document.querySelectorAll('button')) {
+      if (el.getClientRects().length && !el.textContent.trim() && !named(el)) out.push(el.id || el.outerHTML.slice(0, 60));
+    }
+    for (const d of closed) d.open = false;
+    return out;
+  });
+}
+
 async function go(route) {
   await page.evaluate((r) => { location.hash = `#/${r}`; }, route);
   await page.locator(`.page[data-page="${route}"]`).waitFor();
@@ -409,16 +507,52 @@ test('Licenses page: accounts, pools and the usage chart (or a clear "not availa
     period: { start: new Date(now - 86400e3).toISOString(), end: now.toISOString() },
     devices: [1, 2, 3].map((i) => ({ pid: 'C8300-1N1S-6T', sn: `FDO2511${i}`, hostname: `edge-${i}`, licenses: [{ tag: 'regid.2020-03.com.example.DNA_ADV', count: i === 3 ? 2 : 1 }] })),
   };
-  const u = await http.post('/api/v1/accounts/acme/virtual-accounts/Seoul/usage', { data: report, headers: { Authorization: `Bearer ${op.body.access_token}` } });
+  const opAuth = { Authorization: `Bearer ${op.body.access_token}` };
+  // Two reports more than a second apart (run.sh gives the server one-second usage history
+  // buckets): 2 devices first, then 3, so the chart has two points, 2 then 4 in use.
+  const first = { ...report, reportId: 'browser-test-0', devices: report.devices.slice(0, 2) };
+  const u0 = await http.post('/api/v1/accounts/acme/virtual-accounts/Seoul/usage', { data: first, headers: opAuth });
+  assert.equal(u0.status(), 200, await u0.text());
+  await new Promise((r) => setTimeout(r, 1200));
+  const u = await http.post('/api/v1/accounts/acme/virtual-accounts/Seoul/usage', { data: report, headers: opAuth });
   assert.equal(u.status(), 200, await u.text());
   await page.click('#main button:text-is("Refresh")');
   const row = page.locator('#licenses-body tbody tr', { hasText: 'regid.2020-03.com.example.DNA_ADV' }).first();
   await row.filter({ hasText: 'In Compliance' }).waitFor();
   const cells = await row.locator('td').allInnerTexts();
   assert.ok(cells.includes('5') && cells.includes('4') && cells.includes('1'), `quantity 5, in use 4, available 1: ${cells}`);
-  await page.locator('#usage-chart svg[role="img"] path.chart-line').waitFor();
-  assert.equal(await page.locator('#usage-chart svg circle').count(), 3, 'a dot per device report');
+
+  // The usage history the chart draws, as the API gives it.
+  const hist = await http.get('/api/v1/accounts/acme/licenses/usage-history?virtualAccount=Seoul&tag=regid.2020-03.com.example.DNA_ADV', { headers: opAuth });
+  assert.equal(hist.status(), 200, await hist.text());
+  const points = (await hist.json()).points;
+  assert.deepEqual(points.map((p) => [p.inUse, p.quantity]), [[2, 5], [4, 5]], JSON.stringify(points));
+
+  // The chart: an image with an accessible name and description, a dot per point, the
+  // quantity as a second (dashed) line, and the same data in a visually hidden table.
+  const svg = page.locator('#usage-chart svg[role="img"]');
+  await svg.waitFor();
+  assert.equal(await page.locator('#lic-chart-pool').inputValue(), 'Seoul\u001fregid.2020-03.com.example.DNA_ADV');
+  assert.equal(await svg.locator('circle.chart-dot.s0').count(), points.length, 'a dot per usage history point');
+  assert.equal(await svg.locator('path.chart-line').count(), 2, 'in use and quantity');
+  const name = await svg.evaluate((el) => el.getAttribute('aria-labelledby').split(' ').map((id) => document.getElementById(id).textContent).join(' '));
+  assert.match(name, /Usage of regid\.2020-03\.com\.example\.DNA_ADV in Seoul over time/);
+  assert.match(name, /2 points .* Now 4 in use of 5; highest 4 in use/);
+  const table = page.locator('#usage-chart-data');
+  assert.equal(await table.locator('tbody tr').count(), points.length, 'the data table has a row per point');
+  assert.deepEqual(await table.locator('tbody tr td:nth-child(2)').allTextContents(), ['2', '4']);
+  const box = await table.boundingBox();
+  assert.ok(!box || (box.width <= 1 && box.height <= 1) || (await table.evaluate((el) => !!el.closest('.visually-hidden'))), 'the table is visually hidden');
+  await page.locator('#usage-chart').screenshot({ path: join(ARTIFACTS, 'licenses-chart-1280x800.png') });
   await shot('licenses-1280x800');
+  // The chart in a narrow window: the compact drawing, still every point.
+  await page.setViewportSize({ width: 400, height: 800 });
+  await page.locator('#usage-chart svg[viewBox^="0 0 380"]').waitFor();
+  assert.equal(await page.locator('#usage-chart svg circle.chart-dot.s0').count(), points.length);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  assert.ok(overflow <= 0, `licenses with its chart: no horizontal scroll at 400 px (${overflow}px too wide)`);
+  await page.locator('#usage-chart').screenshot({ path: join(ARTIFACTS, 'licenses-chart-400px.png') });
+  await page.setViewportSize({ width: 1280, height: 800 });
 });
 
 test('Sync page: upstream status, or a clear "not available" / "not configured"', async (t) => {
@@ -514,11 +648,10 @@ test('a screenshot of every page at 1280x800', async () => {
   for (const p of PAGES) {
     await go(p);
     await shot(`${p}-1280x800`);
-    // Every visible form control has an accessible name (a <label> or aria-label).
-    const unlabelled = await page.evaluate(() => [...document.querySelectorAll('input, select, textarea')]
-      .filter((el) => el.offsetParent !== null && !(el.labels && el.labels.length) && !el.getAttribute('aria-label'))
-      .map((el) => el.id || el.name || el.outerHTML.slice(0, 60)));
-    assert.deepEqual(unlabelled, [], `${p}: form controls without a label`);
+    // Every form control has an accessible name (a <label>, aria-label or aria-labelledby).
+    assert.deepEqual(await unlabelledControls(), [], `${p}: form controls without a label`);
+    // Every visible text meets WCAG AA contrast.
+    assert.deepEqual(await contrastFailures(), [], `${p}: text below WCAG AA contrast at 1280 px`);
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     assert.ok(overflow <= 0, `${p}: no horizontal scroll at 1280 px (${overflow}px too wide)`);
   }
@@ -531,6 +664,8 @@ test('narrow window (400 px): every page renders without horizontal scroll', asy
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     await shot(`${p}-400px`);
     assert.ok(overflow <= 0, `${p}: no horizontal scroll at 400 px (${overflow}px too wide)`);
+    assert.deepEqual(await unlabelledControls(), [], `${p}: form controls without a label at 400 px`);
+    assert.deepEqual(await contrastFailures(), [], `${p}: text below WCAG AA contrast at 400 px`);
   }
   // Dialogs fit too.
   await go('toolkit');
@@ -551,6 +686,9 @@ test('log out revokes the tokens', async () => {
   await page.click('#logout-button');
   await page.locator('#login-view').waitFor();
   await page.locator('#login-message').filter({ hasText: 'signed out' }).waitFor();
+  // The sign-in view meets the same bars.
+  assert.deepEqual(await contrastFailures(), [], 'sign-in view: text below WCAG AA contrast');
+  assert.equal(await page.evaluate(() => [...document.querySelectorAll('#login-form input')].every((el) => el.labels.length)), true, 'sign-in fields are labelled');
   // The revocation runs as the page logs out; give it a moment.
   let status = 200;
   for (let i = 0; i < 20 && status === 200; i += 1) {

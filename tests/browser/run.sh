@@ -51,7 +51,11 @@ trap cleanup EXIT INT TERM
 
 # A password that meets any reasonable policy; only this throwaway server knows it.
 export LICSAT_ADMIN_PASSWORD="Browser-Test-$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
-"$LICSAT_BINARY" serve --data "$tmp/data" --listen 127.0.0.1:0 --port-file "$tmp/port" >"$tmp/server.log" 2>&1 &
+# One-second usage history buckets, so that the Licenses case's reports a second apart make
+# separate points of the usage chart (the default is one point per pool and hour).
+printf '[usage_history]\nbucket = "1s"\n' >"$tmp/licsat.toml"
+"$LICSAT_BINARY" serve --data "$tmp/data" --config "$tmp/licsat.toml" --listen 127.0.0.1:0 --port-file "$tmp/port" \
+  >"$tmp/server.log" 2>&1 &
 server_pid=$!
 
 port=""

@@ -80,3 +80,16 @@ TEST(Config, Durations) {
   EXPECT_FALSE(parse_duration("h"));
   EXPECT_FALSE(parse_duration("-5s"));
 }
+
+TEST(Config, UsageHistoryBucketAndRetentionAreDurations) {
+  ServerConfig c;
+  EXPECT_EQ(c.usage_history.bucket, 3600);
+  EXPECT_EQ(c.usage_history.retention, 90 * 86400);
+  ASSERT_TRUE(set_config_key(c, "usage_history.bucket", "5m"));
+  ASSERT_TRUE(set_config_key(c, "usage_history.retention", "30d"));
+  EXPECT_EQ(c.usage_history.bucket, 300);
+  EXPECT_EQ(c.usage_history.retention, 30 * 86400);
+  auto bad = set_config_key(c, "usage_history.bucket", "0");
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("usage_history.bucket"), std::string::npos);
+}

@@ -85,6 +85,16 @@ TEST_F(OpenApi, TheLicensingEndpointsAreDescribedWithTheirShapes) {
   for (const char* f : {"license", "tag", "virtualAccount", "quantity", "inUse", "available", "status", "billingType",
                         "licenseDetails"})
     EXPECT_TRUE(lic.contains(f)) << f;
+  const auto& hist = doc["paths"]["/api/v1/accounts/{account}/licenses/usage-history"]["get"];
+  EXPECT_EQ(hist["x-required-role"], "viewer");
+  EXPECT_TRUE(hist["responses"].contains("400"));
+  EXPECT_TRUE(hist["responses"].contains("404"));
+  std::vector<std::string> query;
+  for (const auto& p : hist["parameters"])
+    if (p["in"] == "query") query.push_back(p["name"]);
+  EXPECT_EQ(query, (std::vector<std::string>{"virtualAccount", "tag", "since", "until"}));
+  auto point = doc["components"]["schemas"]["UsageHistory"]["properties"]["points"]["items"]["properties"];
+  for (const char* f : {"at", "inUse", "quantity"}) EXPECT_TRUE(point.contains(f)) << f;
 }
 
 TEST_F(OpenApi, TheUsageRouteAdmitsLargeReportsAndOthersKeepTheDefault) {

@@ -311,3 +311,106 @@ TEST_P(LicensingStore, DeletingAnAccountRemovesEverythingInIt) {
   EXPECT_EQ(svc_->devices("acme", "", 10, 0)->total, 0);
   EXPECT_TRUE(svc_->licenses("acme", {}, -1, 0)->lines.empty());
 }
+
+// Usage over time (0004_usage_history.sql): each report records the resulting totals of its
+// account's pools, one sample per pool and hour bucket (the bucket's last report wins).
+TEST_P(LicensingStore, EachReportRecordsThePoolsUsageOncePerBucket) {
+  const int64_t t0 = clock_.now();  // 1'800'000'000 is a whole hour
+  ASSERT_TRUE(svc_->report_usage("acme", "Physics", report("r1", 3, 2), "", by_));
+  clock_.advance(600);
+  ASSERT_TRUE(svc_->report_usage("acme", "Physics", report("r2", 3, 3), "", by_));
+  auto h = svc_->usage_history("acme", "Physics", "dna-adv", 0, clock_.now());
+  ASSERT_TRUE(h) << h.error().message;
+  ASSERT_EQ(h->size(), 1u) << "two reports in one hour: one sample, the later one";
+  EXPECT_EQ((*h)[0].at, t0 + 600);
+  EXPECT_EQ((*h)[0].in_use, 9);
+  EXPECT_EQ((*h)[0].quantity, 10);
+
+  clock_.advance(3600);
+  ASSERT_TRUE(svc_->report_usage("acme", "Physics", report("r3", 2, 1), "", by_));
+  h = svc_->usage_history("acme", "Physics", "dna-adv", 0, clock_.now());
+  ASSERT_EQ(h->size(), 2u);
+  EXPECT_EQ((*h)[1].at, t0 + 4200);
+  EXPECT_EQ((*h)[1].in_use, 5) << "2 devices x 1 reported, the third still at its latest count 3";
+  EXPECT_LT((*h)[0].at, (*h)[1].at);
+
+  // since/until select by time; a repeated report records nothing new.
+  EXPECT_EQ(svc_->usage_history("acme", "Physics", "dna-adv", t0 + 601, clock_.now())->size(), 1u);
+  EXPECT_EQ(svc_->usage_history("acme", "Physics", "dna-adv", 0, t0 + 600)->size(), 1u);
+  clock_.advance(3600);
+  ASSERT_TRUE(svc_->report_usage("acme", "Physics", report("r3", 2, 1), "", by_));
+  EXPECT_EQ(svc_->usage_history("acme", "Physics", "dna-adv", 0, clock_.now())->size(), 2u);
+}
+
+TEST_P(LicensingStore, UsageHistoryCoversEveryPoolOfTheAccountAndTagsWithoutAPool) {
+  ASSERT_TRUE(svc_->add_virtual_account("acme", "Chemistry", "", by_));
+  LicensePool p;
+  p.tag = "dna-adv";
+  p.quantity = 4;
+  ASSERT_TRUE(svc_->add_pool("acme", "Chemistry", p, by_));
+  ASSERT_TRUE(svc_->report_usage("acme", "Physics", report("r1", 3, 2, "other"), "", by_));
+  // The pool nobody reported has samples of 0; the tag without a pool has quantity 0.
+  auto zero = svc_->usage_history("acme", "Chemistry", "dna-adv", 0, clock_.now());
+  ASSERT_EQ(zero->size(), 1u);
+  EXPECT_EQ((*zero)[0].in_use, 0);
+  EXPECT_EQ((*zero)[0].quantity, 4);
+  auto other = svc_->usage_history("acme", "Physics", "other", 0, clock_.now());
+  ASSERT_EQ(other->size(), 1u);
+  EXPECT_EQ((*other)[0].in_use, 6);
+  EXPECT_EQ((*other)[0].quantity, 0);
+
+  // Devices moving to another virtual account lower the old one's usage in the same sample.
+  clock_.advance(3600);
+  ASSERT_TRUE(svc_->report_usage("acme", "Chemistry", report("r2", 3, 1, "other"), "", by_));
+  other = svc_->usage_history("acme", "Physics", "other", 0, clock_.now());
+  ASSERT_EQ(other->size(), 2u);
+  EXPECT_EQ((*other)[1].in_use, 0);
+  EXPECT_EQ(svc_->usage_history("acme", "Chemistry", "other", 0, clock_.now())->back().in_use, 3);
+  EXPECT_TRUE(svc_->usage_history("acme", "Chemistry", "never-reported", 0, clock_.now())->empty());
+}
+
+TEST_P(LicensingStore, UsageHistoryIsPrunedPastItsRetention) {
+  svc_->set_usage_history_policy({3600, 2 * 3600});
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(svc_->report_usage("acme", "Physics", report("r" + std::to_string(i), 1, i + 1), "", by_));
+    clock_.advance(3600);
+  }
+  auto h = svc_->usage_history("acme", "Physics", "dna-adv", 0, clock_.now());
+  ASSERT_TRUE(h);
+  // Buckets 0..4 were written; at the last one (4) buckets older than 4 - 2 are gone.
+  ASSERT_EQ(h->size(), 3u);
+  EXPECT_EQ((*h)[0].in_use, 3);
+  EXPECT_EQ((*h)[2].in_use, 5);
+
+  // A finer bucket: one sample per report a minute apart. The clock is now 5 h after the first
+  // report; these reports prune every bucket older than 2 h before them (those of 2 h and 3 h).
+  svc_->set_usage_history_policy({60, 2 * 3600});
+  for (int i = 0; i < 3; ++i) {
+    clock_.advance(60);
+    ASSERT_TRUE(svc_->report_usage("acme", "Physics", report("m" + std::to_string(i), 1, 7), "", by_));
+  }
+  h = svc_->usage_history("acme", "Physics", "dna-adv", 0, clock_.now());
+  ASSERT_EQ(h->size(), 4u);
+  EXPECT_EQ((*h)[0].in_use, 5);
+  EXPECT_EQ((*h)[3].at, clock_.now());
+}
+
+TEST_P(LicensingStore, UsageHistoryNamesAnUnknownAccountOrVirtualAccountAndABadRange) {
+  auto no_va = svc_->usage_history("acme", "Nowhere", "dna-adv", 0, clock_.now());
+  ASSERT_FALSE(no_va);
+  EXPECT_EQ(no_va.error().code, ErrorCode::kNotFound);
+  EXPECT_NE(no_va.error().message.find("'Nowhere'"), std::string::npos);
+  auto no_acct = svc_->usage_history("nobody", "Physics", "dna-adv", 0, clock_.now());
+  ASSERT_FALSE(no_acct);
+  EXPECT_EQ(no_acct.error().code, ErrorCode::kNotFound);
+  auto backwards = svc_->usage_history("acme", "Physics", "dna-adv", clock_.now(), 0);
+  ASSERT_FALSE(backwards);
+  EXPECT_EQ(backwards.error().code, ErrorCode::kInvalidArgument);
+}
+
+TEST_P(LicensingStore, DeletingAVirtualAccountRemovesItsUsageHistory) {
+  ASSERT_TRUE(svc_->report_usage("acme", "Physics", report("r1", 3, 2), "", by_));
+  ASSERT_TRUE(svc_->remove_virtual_account("acme", "Physics", by_));
+  ASSERT_TRUE(svc_->add_virtual_account("acme", "Physics", "", by_));
+  EXPECT_TRUE(svc_->usage_history("acme", "Physics", "dna-adv", 0, clock_.now())->empty());
+}

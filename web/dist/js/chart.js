@@ -18,7 +18,9 @@ function fmtTick(t, span) {
   return d.toLocaleDateString(undefined, { month: 'short', day: 'numeric' });
 }
 
-// series: [{ label, points: [{ t: ms, v: number }] }] (points sorted by t)
+// series: [{ label, points: [{ t: ms, v: number, title?, synthetic? }], dashed?, dots? }] (points
+// sorted by t; a synthetic point draws the line on without a dot; `title` is a dot's tooltip;
+// dots: false draws none for the series)
 // opts: { title, desc, limit: { value, label }, compact } — compact: a narrower drawing whose
 // labels stay legible in a narrow window.
 export function stepChart(series, opts = {}) {
@@ -67,16 +69,23 @@ export function stepChart(series, opts = {}) {
   series.forEach((s, i) => {
     if (!s.points.length) return;
     const cls = `s${i % 5}`;
-    let d = `M${x(s.points[0].t).toFixed(1)},${y(s.points[0].v).toFixed(1)}`;
+    // A synthetic last point ("now") runs the line to the right edge (the span is at least a minute).
+    const last = s.points.length - 1;
+    const at = (k) => (k === last && s.points[k].synthetic ? tMax : s.points[k].t);
+    let d = `M${x(at(0)).toFixed(1)},${y(s.points[0].v).toFixed(1)}`;
     for (let k = 1; k < s.points.length; k += 1) {
-      d += ` H${x(s.points[k].t).toFixed(1)} V${y(s.points[k].v).toFixed(1)}`;
+      d += ` H${x(at(k)).toFixed(1)} V${y(s.points[k].v).toFixed(1)}`;
     }
-    svg.append(h('svg:path', { class: `chart-line ${cls}`, d }));
-    for (const p of s.points.filter((q) => !q.synthetic)) svg.append(h('svg:circle', { class: `chart-dot ${cls}`, cx: x(p.t).toFixed(1), cy: y(p.v).toFixed(1), r: 3 }));
+    svg.append(h('svg:path', { class: `chart-line ${cls}${s.dashed ? ' dashed' : ''}`, d }));
+    if (s.dots === false) return;
+    for (const p of s.points.filter((q) => !q.synthetic)) {
+      svg.append(h('svg:circle', { class: `chart-dot ${cls}`, cx: x(p.t).toFixed(1), cy: y(p.v).toFixed(1), r: 3 },
+        p.title ? h('svg:title', {}, p.title) : null));
+    }
   });
 
   const legend = h('ul', { class: 'legend', 'aria-label': 'Legend' },
-    series.map((s, i) => h('li', {}, h('span', { class: `swatch s${i % 5}`, 'aria-hidden': 'true' }), s.label)),
+    series.map((s, i) => h('li', {}, h('span', { class: `swatch s${i % 5}${s.dashed ? ' dashed' : ''}`, 'aria-hidden': 'true' }), s.label)),
     opts.limit ? h('li', {}, h('span', { class: 'swatch limit', 'aria-hidden': 'true' }), opts.limit.label) : null);
   return h('div', { class: 'chart-box' }, svg, legend);
 }

@@ -1,11 +1,12 @@
 // Licenses: smart accounts, virtual accounts and their license pools (quantity, in use,
-// available, status), alerts, and a chart of usage over time. Reads the same licensing API the
-// managers use (GET /api/v1/accounts, POST …/licenses, …/alerts, GET …/devices).
+// available, status), alerts, and a chart of a pool's usage over time. Reads the same licensing
+// API the managers use (GET /api/v1/accounts, POST …/licenses, …/alerts) and the usage history
+// the server records with each usage report (GET …/licenses/usage-history).
 import { api, currentUser } from '../api.js';
-import { h, field, table, fmtDate, timeEl, toast, errorNotice } from '../ui.js';
+import { h, field, table, fmtDate, fmtTime, toast, errorNotice } from '../ui.js';
 import { stepChart } from '../chart.js';
 
-const sel = { account: '', va: '', tag: '' };
+const sel = { account: '', va: '', pool: '' }; // pool: virtual account, U+001F, tag (poolKey)
 const narrow = window.matchMedia('(max-width: 760px)');
 
 function statusBadge(s) {
@@ -36,7 +37,7 @@ export async function render(root, ctx) {
     root.append(h('p', { class: 'panel', id: 'no-accounts' }, 'No smart accounts yet. ',
       isAdmin ? 'Add one below, or with licsat admin account add.' : 'An administrator can add one.'));
   } else {
-    if (!accounts.some((a) => a.accountName === sel.account)) { sel.account = accounts[0].accountName; sel.va = ''; sel.tag = ''; }
+    if (!accounts.some((a) => a.accountName === sel.account)) { sel.account = accounts[0].accountName; sel.va = ''; sel.pool = ''; }
     const acctSel = h('select', { id: 'lic-account' }, accounts.map((a) => h('option', { value: a.accountName }, a.accountName)));
     acctSel.value = sel.account;
     const vaSel = h('select', { id: 'lic-va' });
@@ -47,8 +48,8 @@ export async function render(root, ctx) {
       vaSel.value = sel.va;
     };
     fillVas();
-    acctSel.addEventListener('change', () => { sel.account = acctSel.value; sel.va = ''; sel.tag = ''; fillVas(); loadAccount(body, accounts, ctx); });
-    vaSel.addEventListener('change', () => { sel.va = vaSel.value; sel.tag = ''; loadAccount(body, accounts, ctx); });
+    acctSel.addEventListener('change', () => { sel.account = acctSel.value; sel.va = ''; sel.pool = ''; fillVas(); loadAccount(body, accounts, ctx); });
+    vaSel.addEventListener('change', () => { sel.va = vaSel.value; sel.pool = ''; loadAccount(body, accounts, ctx); });
     root.append(h('div', { class: 'toolbar' }, field('Smart account', acctSel), field('Virtual account', vaSel),
       h('button', { type: 'button', class: 'secondary', onclick: () => loadAccount(body, accounts, ctx) }, 'Refresh')), body);
   }
@@ -64,10 +65,9 @@ async function loadAccount(body, accounts, ctx) {
   const enc = encodeURIComponent(sel.account);
   body.replaceChildren(h('p', { class: 'muted', role: 'status' }, 'Loading…'));
   const vaFilter = sel.va ? [sel.va] : [];
-  const [lic, alerts, devices] = await Promise.allSettled([
+  const [lic, alerts] = await Promise.allSettled([
     api('POST', `/api/v1/accounts/${enc}/licenses`, { virtualAccounts: vaFilter, limit: -1, offset: 0 }),
     api('POST', `/api/v1/accounts/${enc}/alerts`, {}),
-    api('GET', `/api/v1/accounts/${enc}/devices?limit=-1${sel.va ? `&virtualAccount=${encodeURIComponent(sel.va)}` : ''}`),
   ]);
   if (!ctx.isCurrent() || mine !== loadSeq) return; // a newer selection is on its way
   const parts = [];
@@ -95,55 +95,92 @@ async function loadAccount(body, accounts, ctx) {
   }
 
   parts.push(h('h2', { id: 'usage-chart-title' }, 'Usage over time'));
-  if (devices.status === 'rejected') parts.push(errorNotice(devices.reason, 'The devices could not be read'));
-  else parts.push(usageChart(pools, devices.value.devices || []));
+  if (lic.status === 'fulfilled') parts.push(usageChart(enc, pools, ctx));
   body.replaceChildren(...parts);
 }
 
-// The server keeps each device's latest usage; the series steps up at each device's latest
-// report, so it shows when today's "in use" was reported.
-function usageChart(pools, devices) {
-  const tags = [...new Set([...pools.map((p) => p.tag), ...devices.flatMap((d) => (d.licenses || []).map((l) => l.tag))])].sort();
-  if (!tags.length) return h('p', { class: 'panel' }, 'No usage reported yet.');
-  if (!tags.includes(sel.tag)) sel.tag = tags[0];
-  const tagSel = h('select', { id: 'lic-chart-tag' }, tags.map((t) => h('option', { value: t }, t)));
-  tagSel.value = sel.tag;
+const poolKey = (l) => `${l.virtualAccount}\u001f${l.tag}`;
+
+// The chart of one pool's "in use" against its quantity over time, from the samples the server
+// records with each usage report (one per pool and hour by default: the hour's last report),
+// drawn on to now with today's figures. The same data is in a visually hidden table.
+function usageChart(enc, pools, ctx) {
+  if (!pools.length) return h('p', { class: 'panel' }, 'No license pools or usage in this selection yet.');
+  if (!pools.some((l) => poolKey(l) === sel.pool)) sel.pool = poolKey(pools[0]);
+  const poolSel = h('select', { id: 'lic-chart-pool' }, pools.map((l) => h('option', { value: poolKey(l) },
+    `${l.license && l.license !== l.tag ? `${l.license} (${l.tag})` : l.tag} — ${l.virtualAccount}`)));
+  poolSel.value = sel.pool;
   const box = h('div', { id: 'usage-chart' });
+  let history = null; // the last answer, redrawn when the window crosses the narrow layout's width
+  let seq = 0;
   const draw = () => {
-    const tag = sel.tag;
-    const rows = devices.flatMap((d) => (d.licenses || []).filter((l) => l.tag === tag && l.count > 0)
-      .map((l) => ({ t: Date.parse(d.lastReport), v: l.count, host: d.hostname || d.sn, va: d.virtualAccount })))
-      .filter((r) => !Number.isNaN(r.t)).sort((p, q) => p.t - q.t);
-    const points = [];
-    let sum = 0;
-    for (const r of rows) { sum += r.v; points.push({ t: r.t, v: sum, host: r.host }); }
-    // The line runs on to now (without a dot: no report there).
-    if (points.length) points.push({ t: Math.max(Date.now(), points[points.length - 1].t), v: sum, synthetic: true });
-    const pool = pools.filter((p) => p.tag === tag);
-    const qty = pool.reduce((n, p) => n + (Number(p.quantity) || 0), 0);
-    const limit = pool.length ? { value: qty, label: `Quantity (${qty})` } : null;
-    if (!points.length) { box.replaceChildren(h('p', { class: 'panel' }, `No device reports usage of ${tag} yet.`)); return; }
+    const line = pools.find((l) => poolKey(l) === sel.pool);
+    if (!history || !line) return;
+    const label = line.license && line.license !== line.tag ? line.license : line.tag;
+    const samples = (history.points || []).map((p) => ({ t: Date.parse(p.at), at: p.at, inUse: p.inUse, quantity: p.quantity }))
+      .filter((p) => !Number.isNaN(p.t)).sort((a, b) => a.t - b.t);
+    if (!samples.length) {
+      box.replaceChildren(h('p', { class: 'panel', id: 'usage-chart-empty' },
+        `No usage of ${label} in ${line.virtualAccount} recorded yet. Each usage report adds a point.`));
+      return;
+    }
+    const now = Math.max(Date.now(), samples[samples.length - 1].t);
+    const title = (p) => `${fmtTime(p.at)}: ${p.inUse} in use of ${p.quantity}`;
+    const inUse = samples.map((p) => ({ t: p.t, v: p.inUse, title: title(p) }));
+    inUse.push({ t: now, v: Number(line.inUse) || 0, synthetic: true });
+    const quantity = samples.map((p) => ({ t: p.t, v: p.quantity }));
+    quantity.push({ t: now, v: Number(line.quantity) || 0, synthetic: true });
+    const peak = samples.reduce((m, p) => (p.inUse > m.inUse ? p : m), samples[0]);
+    const first = samples[0];
+    const summary = `${samples.length} point${samples.length === 1 ? '' : 's'} from ${fmtTime(first.at)} to ${fmtTime(samples[samples.length - 1].at)}. `
+      + `Now ${line.inUse} in use of ${line.quantity}; highest ${peak.inUse} in use (${fmtTime(peak.at)}).`;
     box.replaceChildren(
-      stepChart([{ label: `${tag} in use`, points }], {
-        title: `Licenses of ${tag} in use over time`,
-        desc: `${sum} in use now${limit ? ` of ${qty}` : ''}, from ${rows.length} device report${rows.length === 1 ? '' : 's'}.`,
-        limit,
+      stepChart([
+        { label: 'In use', points: inUse },
+        { label: 'Quantity', points: quantity, dashed: true, dots: false },
+      ], {
+        title: `Usage of ${label} in ${line.virtualAccount} over time: in use and quantity`,
+        desc: summary,
         compact: narrow.matches,
       }),
-      h('p', { class: 'hint' }, 'Each step is a device’s latest usage report; the dashed line is the pool quantity.'),
-      h('details', {}, h('summary', {}, 'Chart data as a table'),
-        table([
-          { label: 'Reported', cell: (r) => timeEl(new Date(r.t).toISOString()) },
-          { label: 'Device', cell: (r) => r.host || '—' },
-          { label: 'Count', cell: (r) => String(r.v), class: 'num' },
-        ], rows, { label: 'Usage reports' })));
+      h('p', { class: 'hint' }, `Each dot is the pool’s usage at the last report of its ${bucketWords(history.bucketSeconds)}; the lines run on to now. `,
+        'The data is also in a table for screen readers.'),
+      h('div', { class: 'visually-hidden' }, h('table', { id: 'usage-chart-data' },
+        h('caption', {}, `Usage of ${label} in ${line.virtualAccount} over time`),
+        h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Reported'), h('th', { scope: 'col' }, 'In use'), h('th', { scope: 'col' }, 'Quantity'))),
+        h('tbody', {}, samples.map((p) => h('tr', {}, h('td', {}, h('time', { datetime: p.at }, fmtTime(p.at))),
+          h('td', {}, String(p.inUse)), h('td', {}, String(p.quantity))))))));
   };
-  tagSel.addEventListener('change', () => { sel.tag = tagSel.value; draw(); });
-  // Redrawn when the window crosses the narrow layout's width (while this chart is on the page).
+  const load = async () => {
+    const mine = ++seq;
+    const line = pools.find((l) => poolKey(l) === sel.pool);
+    history = null;
+    box.replaceChildren(h('p', { class: 'muted', role: 'status' }, 'Loading the usage history…'));
+    try {
+      const q = new URLSearchParams({ virtualAccount: line.virtualAccount, tag: line.tag });
+      const r = await api('GET', `/api/v1/accounts/${enc}/licenses/usage-history?${q}`);
+      if (mine !== seq || !ctx.isCurrent()) return;
+      history = r;
+      draw();
+    } catch (e) {
+      if (mine !== seq) return;
+      box.replaceChildren(errorNotice(e, 'The usage history could not be read'));
+    }
+  };
+  poolSel.addEventListener('change', () => { sel.pool = poolSel.value; load(); });
   const onWidth = () => { if (box.isConnected) draw(); else narrow.removeEventListener('change', onWidth); };
   narrow.addEventListener('change', onWidth);
-  draw();
-  return h('div', {}, h('div', { class: 'toolbar' }, field('License', tagSel)), box);
+  load();
+  return h('div', {}, h('div', { class: 'toolbar' }, field('License pool', poolSel)), box);
+}
+
+function bucketWords(seconds) {
+  const s = Number(seconds) || 3600;
+  if (s === 3600) return 'hour';
+  if (s === 86400) return 'day';
+  if (s % 3600 === 0) return `${s / 3600} hours`;
+  if (s % 60 === 0) return s === 60 ? 'minute' : `${s / 60} minutes`;
+  return s === 1 ? 'second' : `${s} seconds`;
 }
 
 // Admin: add smart accounts, virtual accounts and license pools (POST /api/v1/admin/accounts…).
