@@ -1,6 +1,8 @@
 #include "api/app.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -44,6 +46,15 @@ Result<std::unique_ptr<App>> build_app(const ServerConfig& cfg, std::string* adm
   ::chmod(cfg.data_dir.c_str(), 0700);
 
   std::string url = cfg.database.empty() ? cfg.data_dir + "/licsat.db" : cfg.database;
+  if (cfg.database.empty()) {
+    // The database holds the server's keys: owner-only, whatever the umask. SQLite gives its
+    // -wal and -shm files the database file's mode, so creating it 0600 covers them too.
+    int fd = ::open(url.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+      ::fchmod(fd, 0600);
+      ::close(fd);
+    }
+  }
   auto db = store::open_database(url, std::max(4, cfg.threads * 2));
   if (!db) return fail(db.error());
   app->db = std::move(*db);

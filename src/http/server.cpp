@@ -339,12 +339,15 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
     out->set(bhttp::field::date, http_date());
     out->set(bhttp::field::content_type, res.content_type);
     out->set("X-Content-Type-Options", "nosniff");
-    bool has_cache = false;
+    bool has_cache = false, has_csp = false;
     for (auto& [k, v] : res.headers) {
       if (beast::iequals(k, "cache-control")) has_cache = true;
+      if (beast::iequals(k, "content-security-policy")) has_csp = true;
       out->insert(k, v);
     }
     if (!has_cache) out->set(bhttp::field::cache_control, "no-store");
+    // API answers are data, never a page: nothing in them may load, run or be framed.
+    if (!has_csp) out->set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
     out->body() = std::move(res.body);
     bool keep = keep_alive && !srv_.draining && res.status != 408 && res.status != 413 && res.status != 431 &&
                 res.status != 400;

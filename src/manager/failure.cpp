@@ -146,6 +146,8 @@ Failure from_transport(const TransportError& e) {
     case TransportFailure::kTls:
       f.cls = FailureClass::kTls;
       f.what = "TLS: the handshake with " + where + " failed";
+      if (contains(e.message, "not supported"))  // an http:// URL (https_client.cpp speaks HTTPS only)
+        f.what = "TLS: the server URL is not https://; credentials are sent over HTTPS only";
       break;
     case TransportFailure::kCaFile:
       f.cls = FailureClass::kCertificate;

@@ -36,6 +36,7 @@ TransportFailure classify(CURLcode c) {
     case CURLE_OPERATION_TIMEDOUT: return TransportFailure::kTimeout;
     case CURLE_PEER_FAILED_VERIFICATION: return TransportFailure::kCertificate;
     case CURLE_SSL_CACERT_BADFILE: return TransportFailure::kCaFile;
+    case CURLE_UNSUPPORTED_PROTOCOL:  // an http:// URL: refused, licsat speaks HTTPS only
     case CURLE_SSL_CONNECT_ERROR:
     case CURLE_SSL_CERTPROBLEM:
     case CURLE_SSL_CIPHER: return TransportFailure::kTls;
@@ -137,7 +138,9 @@ std::expected<HttpReply, TransportError> HttpsClient::request(const std::string&
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, opt_.connect_timeout_seconds);
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c, CURLOPT_SSLVERSION, CURL_SSLVERSION_TLSv1_2);
-  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https,http");
+  // HTTPS only: a client secret, password or token must never cross the network in clear, so an
+  // http:// server URL fails here before any connection is made (CURLE_UNSUPPORTED_PROTOCOL).
+  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
   if (!opt_.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, opt_.ca_file.c_str());
   if (opt_.insecure) {
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);

@@ -1,6 +1,8 @@
 #include "manager/manager_state.h"
 
+#include <fcntl.h>
 #include <sodium.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -150,6 +152,12 @@ Result<std::unique_ptr<ManagerState>> ManagerState::open(const std::string& dir,
   std::string path = dir + "/manager.db";
   if (::access(dir.c_str(), W_OK) != 0)
     return fail(Error::unavailable("the state directory '" + dir + "' is not writable"));
+  // The state holds this manager's signing key: owner-only, whatever the umask (SQLite gives its
+  // -wal and -shm files the database file's mode).
+  if (int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600); fd >= 0) {
+    ::fchmod(fd, 0600);
+    ::close(fd);
+  }
   auto db = store::open_sqlite(path);
   if (!db) return fail(Error::unavailable("cannot open the state database " + path + ": " + db.error().message));
   std::unique_ptr<ManagerState> s(new ManagerState(std::move(*db), clock));

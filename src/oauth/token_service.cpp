@@ -10,6 +10,14 @@ using domain::Role;
 namespace {
 constexpr const char* kConsoleKey = "api_console_enabled";
 constexpr const char* kDefaultScope = "licensing";
+
+// A client ID as the Event Log and the throttle keep it. Real ones are 64 characters; a caller's
+// made-up one may be as long as the body limit, and must not grow the log or the throttle's memory.
+std::string clip(const std::string& client_id) {
+  constexpr size_t kMax = 128;
+  if (client_id.empty()) return "(none)";
+  return client_id.size() <= kMax ? client_id : client_id.substr(0, kMax) + "...";
+}
 }  // namespace
 
 OAuthError invalid_client_error() {
@@ -56,19 +64,19 @@ Status TokenService::set_console_enabled(bool enabled, const domain::Actor& by) 
 
 OAuthError TokenService::refuse(const TokenRequest& req, const std::string& actor, const std::string& reason,
                                 OAuthError err, bool counts_for_client) {
-  events_.record(events_.make(actor.empty() ? "(none)" : actor, req.source_ip, "token.issue", "failure",
-                              "grant_type=" + req.grant_type + ": " + reason));
+  events_.record(events_.make(clip(actor), req.source_ip, "token.issue", "failure",
+                              "grant_type=" + req.grant_type.substr(0, 64) + ": " + reason));
   throttle_.add_failure("ip:" + req.source_ip);
-  if (counts_for_client && !req.client_id.empty()) throttle_.add_failure("client:" + req.client_id);
+  if (counts_for_client && !req.client_id.empty()) throttle_.add_failure("client:" + clip(req.client_id));
   return err;
 }
 
 std::optional<OAuthError> TokenService::throttled(const TokenRequest& req) {
   int64_t wait = throttle_.retry_after("ip:" + req.source_ip, policy_.address_failures_per_minute);
   if (!req.client_id.empty())
-    wait = std::max(wait, throttle_.retry_after("client:" + req.client_id, policy_.client_failures_per_minute));
+    wait = std::max(wait, throttle_.retry_after("client:" + clip(req.client_id), policy_.client_failures_per_minute));
   if (wait == 0) return std::nullopt;
-  events_.record(events_.make(req.client_id.empty() ? "(none)" : req.client_id, req.source_ip, "token.issue", "failure",
+  events_.record(events_.make(clip(req.client_id), req.source_ip, "token.issue", "failure",
                               "throttled: too many failed attempts"));
   std::string m = "Too many failed attempts. Try again in " + std::to_string(wait) + " seconds.";
   return OAuthError{429, "slow_down", m, m, wait};
@@ -106,12 +114,12 @@ std::expected<TokenService::Client, OAuthError> TokenService::authenticate_clien
 std::expected<IssuedTokens, OAuthError> TokenService::token(const TokenRequest& req) {
   if (auto t = throttled(req)) return std::unexpected(*t);
   if (req.grant_type.empty()) {
-    events_.record(events_.make(req.client_id.empty() ? "(none)" : req.client_id, req.source_ip, "token.issue",
+    events_.record(events_.make(clip(req.client_id), req.source_ip, "token.issue",
                                 "failure", "no grant_type given"));
     return std::unexpected(invalid_request_error("The grant_type parameter is missing."));
   }
   if (req.grant_type != "password" && req.grant_type != "client_credentials" && req.grant_type != "refresh_token") {
-    events_.record(events_.make(req.client_id.empty() ? "(none)" : req.client_id, req.source_ip, "token.issue",
+    events_.record(events_.make(clip(req.client_id), req.source_ip, "token.issue",
                                 "failure", "unsupported grant_type '" + req.grant_type.substr(0, 64) + "'"));
     std::string m = "grant_type must be password, client_credentials or refresh_token.";
     return std::unexpected(OAuthError{400, "unsupported_grant_type", m, m, 0});

@@ -1,5 +1,9 @@
 // The token endpoint's logic on a fake clock: grant types, expiry, rotation, lockout, throttling.
 #include "oauth/token_service.h"
+
+#include <algorithm>
+#include <chrono>
+
 #include "test_support.h"
 
 using namespace licsat;
@@ -227,4 +231,226 @@ TEST_F(TokenServiceTest, NoSecretOrTokenInTheEventLog) {
     EXPECT_EQ(e.detail.find("correct horse"), std::string::npos);
     EXPECT_EQ(e.detail.find("wrong password"), std::string::npos);
   }
+}
+
+// ---- Security properties checked by docs/security.md (RFC 9700 / RFC 6819 review) ----
+
+TEST_F(TokenServiceTest, ClientSecretCarries320BitsAndOnlyItsKeyedHashIsStored) {
+  EXPECT_EQ(ro_.client_secret.size(), 54u);  // 40 random bytes in base64url without padding
+  EXPECT_NE(ro_.client_secret, cc_.client_secret);
+  auto stored = store_->find_grant_by_name("ro");
+  ASSERT_TRUE(stored && *stored);
+  EXPECT_EQ((*stored)->secret_hash, crypto::keyed_hash("k", "client-secret:" + ro_.client_secret));
+  EXPECT_EQ((*stored)->secret_hash.size(), 64u);  // HMAC-SHA-256 hex
+  EXPECT_EQ((*stored)->secret_hash.find(ro_.client_secret), std::string::npos);
+  // Listing grants gives no way back to the secret.
+  auto all = store_->list_grants("");
+  ASSERT_TRUE(all);
+  for (const auto& g : *all) EXPECT_NE(g.secret_hash, ro_.client_secret);
+}
+
+TEST_F(TokenServiceTest, TokensCarry256BitsAndAreStoredOnlyAsKeyedHashes) {
+  auto t = tokens_->token(password_req(ro_));
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->access_token.size(), 43u);  // 32 random bytes in base64url
+  EXPECT_EQ(t->refresh_token.size(), 43u);
+  EXPECT_NE(t->access_token, t->refresh_token);
+  auto by_hash = store_->find_token(crypto::keyed_hash("k", "token:" + t->access_token));
+  ASSERT_TRUE(by_hash && *by_hash);
+  auto by_clear = store_->find_token(t->access_token);
+  ASSERT_TRUE(by_clear);
+  EXPECT_FALSE(*by_clear) << "a token must not be findable by its clear value";
+}
+
+TEST_F(TokenServiceTest, FailedAttemptsAreThrottledPerSourceAddressAcrossClientIds) {
+  oauth::TokenPolicy tp;
+  tp.client_failures_per_minute = 100;
+  tp.address_failures_per_minute = 3;
+  oauth::TokenService svc(*store_, *access_, *events_, clock_, "k", tp);
+  for (int i = 0; i < 3; ++i) {
+    auto r = cc_req(cc_);
+    r.client_id = "guess-" + std::to_string(i);  // a new client ID each time: only the address links them
+    EXPECT_EQ(svc.token(r).error().status, 401);
+  }
+  auto blocked = svc.token(cc_req(cc_));
+  ASSERT_FALSE(blocked);
+  EXPECT_EQ(blocked.error().status, 429);
+  EXPECT_GT(blocked.error().retry_after, 0);
+  auto elsewhere = cc_req(cc_);
+  elsewhere.source_ip = "10.9.9.9";
+  EXPECT_TRUE(svc.token(elsewhere)) << "another address is not held back";
+  clock_.advance(61);
+  EXPECT_TRUE(svc.token(cc_req(cc_)));
+}
+
+TEST_F(TokenServiceTest, RevokingARefreshTokenRevokesTheAccessTokenIssuedWithIt) {
+  // RFC 7009 §2.1: revoking a refresh token should also invalidate access tokens of the same grant.
+  auto t = tokens_->token(password_req(ro_));
+  ASSERT_TRUE(t);
+  ASSERT_TRUE(tokens_->revoke(password_req(ro_), t->refresh_token));
+  EXPECT_FALSE(tokens_->authenticate(t->access_token));
+  auto r = password_req(ro_);
+  r.grant_type = "refresh_token";
+  r.refresh_token = t->refresh_token;
+  EXPECT_FALSE(tokens_->token(r));
+}
+
+TEST_F(TokenServiceTest, ClientsSeeAndRevokeOnlyTheirOwnTokens) {
+  auto other = *grants_->create({"cc2", GrantType::kClientCredentials, "", 0, Role::kViewer}, {"t", "ip"});
+  auto t = tokens_->token(cc_req(cc_));
+  ASSERT_TRUE(t);
+  auto seen = tokens_->introspect(cc_req(other), t->access_token);
+  ASSERT_TRUE(seen);
+  EXPECT_FALSE(seen->has_value()) << "another client's token introspects as inactive";
+  ASSERT_TRUE(tokens_->revoke(cc_req(other), t->access_token));  // RFC 7009: 200, but nothing happens
+  EXPECT_TRUE(tokens_->authenticate(t->access_token));
+  auto own = tokens_->introspect(cc_req(cc_), t->access_token);
+  ASSERT_TRUE(own && own->has_value());
+}
+
+TEST_F(TokenServiceTest, RevocationAndIntrospectionRequireClientAuthentication) {
+  auto t = tokens_->token(cc_req(cc_));
+  ASSERT_TRUE(t);
+  auto bad = cc_req(cc_);
+  bad.client_secret = "guess";
+  auto i = tokens_->introspect(bad, t->access_token);
+  ASSERT_FALSE(i);
+  EXPECT_EQ(i.error().status, 401);
+  EXPECT_EQ(i.error().error, "invalid_client");
+  auto r = tokens_->revoke(bad, t->access_token);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().error, "invalid_client");
+  EXPECT_TRUE(tokens_->authenticate(t->access_token));
+  auto none = cc_req(cc_);
+  none.client_id.clear();
+  EXPECT_EQ(tokens_->introspect(none, t->access_token).error().error, "invalid_request");
+}
+
+TEST_F(TokenServiceTest, ARefreshTokenIsBoundToItsClient) {
+  auto ro2 = *grants_->create({"ro2", GrantType::kResourceOwner, "", 0, Role::kOperator}, {"t", "ip"});
+  auto t = tokens_->token(password_req(ro_));
+  ASSERT_TRUE(t);
+  auto r = password_req(ro2);
+  r.grant_type = "refresh_token";
+  r.refresh_token = t->refresh_token;
+  auto stolen = tokens_->token(r);
+  ASSERT_FALSE(stolen);
+  EXPECT_EQ(stolen.error().error, "invalid_grant");
+  auto f = failures();
+  ASSERT_FALSE(f.empty());
+  EXPECT_NE(f.front().detail.find("another client"), std::string::npos);
+}
+
+TEST_F(TokenServiceTest, RefreshTokenReuseIsLoggedAndEndsTheSession) {
+  auto first = tokens_->token(password_req(ro_));
+  ASSERT_TRUE(first);
+  auto r = password_req(ro_);
+  r.grant_type = "refresh_token";
+  r.refresh_token = first->refresh_token;
+  auto second = tokens_->token(r);
+  ASSERT_TRUE(second);
+  ASSERT_FALSE(tokens_->token(r));  // replay of the used one
+  auto f = failures();
+  ASSERT_FALSE(f.empty());
+  EXPECT_NE(f.front().detail.find("refresh token reused"), std::string::npos) << f.front().detail;
+  r.refresh_token = second->refresh_token;
+  EXPECT_FALSE(tokens_->token(r)) << "the successor refresh token is revoked too";
+}
+
+TEST_F(TokenServiceTest, LockoutIsLoggedAsItsOwnEvent) {
+  for (int i = 0; i < 3; ++i) (void)tokens_->token(password_req(ro_, "wrong password!!"));
+  events_->flush();
+  domain::EventFilter f;
+  f.action = "user.lock";
+  auto page = store_->list_events(f);
+  ASSERT_TRUE(page);
+  ASSERT_EQ(page->events.size(), 1u);
+  EXPECT_EQ(page->events.front().actor, "system");
+  EXPECT_EQ(page->events.front().source_ip, "10.0.0.1");
+  EXPECT_NE(page->events.front().detail.find("alice"), std::string::npos);
+}
+
+TEST_F(TokenServiceTest, UnknownUserCostsOnePasswordVerificationLikeAKnownOne) {
+  // A known user with a wrong password costs one argon2id verification; an unknown user must cost
+  // the same (a dummy verification), or timing would tell which names exist. Without the dummy
+  // the unknown path is a single indexed read, two orders of magnitude faster.
+  auto time_of = [&](const std::string& user) {
+    std::vector<double> ms;
+    for (int i = 0; i < 5; ++i) {
+      auto start = std::chrono::steady_clock::now();
+      (void)access_->authenticate(user, "not the password at all");
+      ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+      EXPECT_TRUE(access_->set_locked("alice", false, {"t", "ip"}));  // keep alice unlocked between tries
+    }
+    std::sort(ms.begin(), ms.end());
+    return ms[2];
+  };
+  double known = time_of("alice");
+  double unknown = time_of("nobody-by-this-name");
+  EXPECT_GT(unknown, known * 0.5) << "known " << known << " ms, unknown " << unknown << " ms";
+}
+
+TEST_F(TokenServiceTest, AnOversizedClientIdIsClippedInTheEventLog) {
+  // A made-up client ID as long as the body limit must not be copied into every failure event.
+  auto r = cc_req(cc_);
+  r.client_id = std::string(100000, 'x');
+  auto t = tokens_->token(r);
+  ASSERT_FALSE(t);
+  EXPECT_EQ(t.error().error, "invalid_client");
+  auto f = failures();
+  ASSERT_FALSE(f.empty());
+  EXPECT_LE(f.front().actor.size(), 131u);
+  EXPECT_NE(f.front().detail.find("unknown client id"), std::string::npos);
+}
+
+TEST_F(TokenServiceTest, ALockIsRevealedOnlyToTheRightPassword) {
+  // Whether a user exists or is locked is not told to someone guessing: a wrong password gets the
+  // same words for an unknown user, a known one and a locked one.
+  auto unknown = password_req(ro_, "wrong password!!");
+  unknown.username = "nobody-here";
+  std::string words = tokens_->token(unknown).error().message;
+  EXPECT_EQ(tokens_->token(password_req(ro_, "wrong password!!")).error().message, words);
+  ASSERT_TRUE(access_->set_locked("alice", true, {"admin", "ip"}));
+  EXPECT_EQ(tokens_->token(password_req(ro_, "wrong password!!")).error().message, words);
+  EXPECT_NE(tokens_->token(password_req(ro_)).error().message.find("locked"), std::string::npos);
+}
+
+TEST_F(TokenServiceTest, PasswordChangeRoleChangeAndDeletionReachLiveTokens) {
+  auto t = tokens_->token(password_req(ro_));
+  ASSERT_TRUE(t);
+  ASSERT_TRUE(access_->set_role("alice", Role::kViewer, {"admin", "ip"}));
+  auto p = tokens_->authenticate(t->access_token);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->role, Role::kViewer) << "a demotion applies to tokens already issued";
+  ASSERT_TRUE(access_->set_password("alice", "a brand new long password", {"admin", "ip"}));
+  EXPECT_FALSE(tokens_->authenticate(t->access_token)) << "a new password ends the old sessions";
+  auto r = password_req(ro_, "a brand new long password");
+  auto again = tokens_->token(r);
+  ASSERT_TRUE(again);
+  ASSERT_TRUE(access_->remove_user("alice", {"admin", "ip"}));
+  EXPECT_FALSE(tokens_->authenticate(again->access_token)) << "a deleted user's tokens go with the user";
+  auto refresh = password_req(ro_);
+  refresh.grant_type = "refresh_token";
+  refresh.refresh_token = again->refresh_token;
+  EXPECT_FALSE(tokens_->token(refresh));
+}
+
+TEST_F(TokenServiceTest, PasswordPolicyRefusesShortOverlongAndTheUserNameItself) {
+  EXPECT_FALSE(access_->add_user("bob", Role::kViewer, "short", {"t", "ip"}));
+  EXPECT_FALSE(access_->add_user("bob", Role::kViewer, std::string(1025, 'p'), {"t", "ip"}));
+  EXPECT_FALSE(access_->add_user("bob.the.builder", Role::kViewer, "bob.the.builder", {"t", "ip"}));
+  EXPECT_FALSE(access_->set_password("alice", "too short", {"t", "ip"}));
+  EXPECT_TRUE(access_->add_user("bob", Role::kViewer, "twelve chars", {"t", "ip"}));
+}
+
+TEST_F(TokenServiceTest, TokensOfAGrantStopWhenTheGrantExpires) {
+  auto g = *grants_->create({"day", GrantType::kClientCredentials, "", clock_.now() + 7200, Role::kOperator}, {"t", "ip"});
+  clock_.advance(7000);
+  auto t = tokens_->token(cc_req(g));
+  ASSERT_TRUE(t);  // issued 200 s before the grant ends, for an hour
+  EXPECT_TRUE(tokens_->authenticate(t->access_token));
+  clock_.advance(200);
+  auto p = tokens_->authenticate(t->access_token);
+  ASSERT_FALSE(p);
+  EXPECT_EQ(p.error().description, "The token's grant expired.");
 }
