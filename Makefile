@@ -4,7 +4,7 @@ JOBS ?= $(shell nproc)
 DATA ?= ./data
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=Release
 
-.PHONY: deps build run test unit e2e bench clean
+.PHONY: deps build run test unit e2e bench fuzz clean
 
 deps:
 	bash scripts/install-deps.sh
@@ -24,6 +24,11 @@ test: build
 
 bench: build
 	bash bench/run.sh $(BUILD)
+
+# libFuzzer targets (tests/fuzz, clang 14, ASan + UBSan) in build-fuzz, each for FUZZ_SECONDS.
+FUZZ_SECONDS ?= 300
+fuzz: deps
+	FUZZ_SECONDS=$(FUZZ_SECONDS) bash scripts/fuzz-smoke.sh
 
 clean:
 	rm -rf $(BUILD)
