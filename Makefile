@@ -4,7 +4,7 @@ JOBS ?= $(shell nproc)
 DATA ?= ./data
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=Release
 
-.PHONY: deps build run test unit e2e bench soak clean
+.PHONY: deps build run test unit e2e bench soak fuzz clean
 
 deps:
 	bash scripts/install-deps.sh
@@ -28,6 +28,11 @@ bench: build
 # A bounded soak (SOAK_SECONDS, default 600) at 80% of the measured token peak; not part of `make test`.
 soak: build
 	bash bench/soak.sh $(BUILD)
+
+# libFuzzer targets (tests/fuzz, clang 14, ASan + UBSan) in build-fuzz, each for FUZZ_SECONDS.
+FUZZ_SECONDS ?= 300
+fuzz: deps
+	FUZZ_SECONDS=$(FUZZ_SECONDS) bash scripts/fuzz-smoke.sh
 
 clean:
 	rm -rf $(BUILD)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs every Debian 12 package that licsat's build, tests and benchmarks need.
+# Installs every Debian 12 package that licsat's build, tests, fuzzing and benchmarks need.
 # Idempotent: when everything is present it only runs dpkg queries (well under a second);
 # `apt-get update` runs only when something is missing.
 set -euo pipefail
@@ -15,6 +15,8 @@ packages=(
   curl openssl sqlite3 postgresql-15 python3 python3-requests python3-requests-oauthlib tinyproxy
   # benchmarks
   wrk nginx-light procps
+  # fuzzing (tests/fuzz, make fuzz): clang 14 with libFuzzer and the sanitizer runtimes
+  clang-14 libclang-rt-14-dev
   # browser tests (tests/browser): Debian's Chromium, driven by playwright-core from npm
   chromium
 )

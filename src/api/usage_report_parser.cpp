@@ -228,6 +228,7 @@ class UsageSax final : public nlohmann::json_sax<json> {
       case Ctx::kLicense:
         if (key_ == "count") {
           if (v < 0) return bad(license_field("count"), "must not be negative");
+          if (v > kMaxLicenseCount) return bad(license_field("count"), "must be at most " + std::to_string(kMaxLicenseCount));
           r_.devices.back().licenses.back().count = v;
           has_count_ = true;
           return true;

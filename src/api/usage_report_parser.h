@@ -3,6 +3,7 @@
 // records themselves. Every problem is a 400 that names the field ("devices[12].licenses[0].count").
 #pragma once
 
+#include <cstdint>
 #include <string_view>
 
 #include "core/result.h"
@@ -13,7 +14,12 @@ namespace licsat::api {
 // {"reportId","manager","period":{"start","end"},"devices":[{"pid","sn","hostname",
 //  "licenses":[{"tag","count"}]}]}. period.start/end are ISO 8601 times or Unix seconds.
 // Required: reportId, period.start, period.end, devices, and in each device pid and sn, in each
-// license tag and count (a whole number, zero or more). Unknown members are ignored.
+// license tag and count (a whole number, 0 to kMaxLicenseCount). Unknown members are ignored.
 Result<domain::UsageReport> parse_usage_report(std::string_view body);
+
+// The largest count of one license on one device. Far above any real device, and low enough that
+// the totals the server adds up (over a device's repeated tags, over the devices of an account)
+// stay far from 64-bit overflow, which made the account's license queries fail.
+inline constexpr int64_t kMaxLicenseCount = 1'000'000'000;
 
 }  // namespace licsat::api

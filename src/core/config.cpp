@@ -4,6 +4,8 @@
 
 #include <charconv>
 #include <functional>
+#include <limits>
+#include <type_traits>
 
 namespace licsat {
 namespace {
@@ -45,13 +47,15 @@ Setter str(std::string ServerConfig::*m) {
 }
 
 template <typename Get>
-Setter integer(Get get, bool duration = false, int64_t min = 0) {
-  return [get, duration, min](ServerConfig& c, const std::string& k, const std::string& v) -> Status {
+Setter integer(Get get, bool duration = false, int64_t min = 0,
+               int64_t max = std::numeric_limits<std::remove_reference_t<std::invoke_result_t<Get, ServerConfig&>>>::max()) {
+  return [get, duration, min, max](ServerConfig& c, const std::string& k, const std::string& v) -> Status {
     auto n = duration ? parse_duration(v) : parse_int(k, v);
     if (!n) return fail(Error::invalid("setting '" + k + "': " + n.error().message));
     if (*n < min)
       return fail(Error::invalid("setting '" + k + "' must be at least " + std::to_string(min)));
-    get(c) = *n;
+    if (*n > max) return fail(Error::invalid("setting '" + k + "' must be at most " + std::to_string(max)));
+    get(c) = static_cast<std::remove_reference_t<decltype(get(c))>>(*n);
     return {};
   };
 }
@@ -71,10 +75,11 @@ const std::map<std::string, Setter>& setters() {
       return {};
     };
     m["log_level"] = str(&ServerConfig::log_level);
-    m["threads"] = integer([](ServerConfig& c) -> int& { return c.threads; });
-    m["workers"] = integer([](ServerConfig& c) -> int& { return c.workers; });
+    m["threads"] = integer([](ServerConfig& c) -> int& { return c.threads; }, false, 0, 1024);
+    m["workers"] = integer([](ServerConfig& c) -> int& { return c.workers; }, false, 0, 1024);
     auto& L = m;
-    L["limits.max_header_bytes"] = integer([](ServerConfig& c) -> int64_t& { return c.limits.max_header_bytes; }, false, 1024);
+    L["limits.max_header_bytes"] = integer([](ServerConfig& c) -> int64_t& { return c.limits.max_header_bytes; }, false, 1024,
+                                           std::numeric_limits<uint32_t>::max());  // Beast's header limit is 32 bits
     L["limits.max_body_bytes"] = integer([](ServerConfig& c) -> int64_t& { return c.limits.max_body_bytes; }, false, 1024);
     L["limits.max_usage_body_bytes"] = integer([](ServerConfig& c) -> int64_t& { return c.limits.max_usage_body_bytes; }, false, 1024);
     L["limits.read_timeout"] = integer([](ServerConfig& c) -> int64_t& { return c.limits.read_timeout; }, true, 1);
@@ -157,6 +162,9 @@ Result<int64_t> parse_duration(const std::string& text) {
   auto [p, ec] = std::from_chars(num.data(), num.data() + num.size(), n);
   if (num.empty() || ec != std::errc() || p != num.data() + num.size() || n < 0)
     return fail(Error::invalid("'" + text + "' is not a duration (examples: 90s, 15m, 24h, 14d)"));
+  // At most 100 years: no overflow here, nor where a duration is added to the current time.
+  constexpr int64_t kMaxDuration = 36500LL * 86400;
+  if (n > kMaxDuration / mult) return fail(Error::invalid("'" + text + "' is longer than 100 years"));
   return n * mult;
 }
 

@@ -1,6 +1,7 @@
 #include "manager/device_inventory.h"
 
 #include <charconv>
+#include <limits>
 #include <optional>
 #include <map>
 
@@ -107,14 +108,22 @@ std::optional<int64_t> count_of(const std::string& s) {
   return v;
 }
 
-// Adds a license to a device, summing counts of a tag given twice.
-void add_license(Device& d, const std::string& tag, int64_t count) {
+// Adds a license (count >= 0) to a device, summing counts of a tag given twice. False, and the
+// device unchanged, when the sum would not fit in 64 bits.
+[[nodiscard]] bool add_license(Device& d, const std::string& tag, int64_t count) {
   for (auto& l : d.licenses)
     if (l.tag == tag) {
+      if (count > std::numeric_limits<int64_t>::max() - l.count) return false;
       l.count += count;
-      return;
+      return true;
     }
   d.licenses.push_back({tag, count});
+  return true;
+}
+
+std::string too_many(const std::string& tag) {
+  return "license '" + tag + "': the counts of this device add up to more than " +
+         std::to_string(std::numeric_limits<int64_t>::max());
 }
 
 // Merges devices by (pid, sn); rows of one device must agree on hostname and virtual account.
@@ -136,7 +145,11 @@ class Merger {
                           " appears earlier with another hostname, account or virtual account");
       return nullptr;
     }
-    for (const auto& l : d.licenses) add_license(have, l.tag, l.count);
+    for (const auto& l : d.licenses)
+      if (!add_license(have, l.tag, l.count)) {
+        problems_.push_back(where + ": " + too_many(l.tag));  // a problem: nothing is imported
+        return nullptr;
+      }
     return &have;
   }
   std::vector<Device> done() { return std::move(devices_); }
@@ -168,7 +181,10 @@ bool parse_license_list(const std::string& text, Device& d, std::string& why) {
       why = "license '" + tag + "': count '" + n + "' is not a whole number >= 0";
       return false;
     }
-    add_license(d, tag, *c);
+    if (!add_license(d, tag, *c)) {
+      why = too_many(tag);
+      return false;
+    }
   }
   return true;
 }
@@ -233,7 +249,7 @@ Result<std::vector<Device>> parse_csv(const std::string& text, const std::string
           problems.push_back(where + ": count '" + n + "' is not a whole number >= 0");
           continue;
         }
-        add_license(d, tag, *c);
+        d.licenses.push_back({tag, *c});  // the first license of a new row: nothing to add up
       } else if (!n.empty()) {
         problems.push_back(where + ": count " + n + " without a tag");
         continue;
@@ -300,8 +316,9 @@ Result<std::vector<Device>> parse_json(const std::string& text, const std::strin
         } else if (!c.is_number_integer() || c.get<int64_t>() < 0) {
           problems.push_back(where + ": license '" + tag + "': count " + c.dump() + " is not a whole number >= 0");
           ok = false;
-        } else {
-          add_license(d, tag, c.get<int64_t>());
+        } else if (!add_license(d, tag, c.get<int64_t>())) {
+          problems.push_back(where + ": " + too_many(tag));
+          ok = false;
         }
       };
       if (lj.is_array()) {

@@ -62,6 +62,7 @@ Result<LicenseAnswer> license_answer_from_payload(const std::string& payload) {
   for (const char* k : {"acknowledgements", "refused", "accounts", "licenses"})
     if (!j.contains(k) || !j[k].is_array()) return fail(Error::invalid(std::string("the answer has no \"") + k + "\" list"));
   for (const auto& x : j["acknowledgements"]) {
+    if (!x.is_object()) return fail(Error::invalid("an acknowledgement in the answer is not an object"));
     auto ack = manager::acknowledgement_from_json(x.value("ack", json()));
     if (!ack) return fail(ack.error());
     a.acknowledgements.push_back({s_of(x, "account"), s_of(x, "virtualAccount"), *ack});
