@@ -4,7 +4,7 @@ JOBS ?= $(shell nproc)
 DATA ?= ./data
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=Release
 
-.PHONY: deps build run test unit e2e bench clean
+.PHONY: deps build run test unit e2e bench bench-peers clean
 
 deps:
 	bash scripts/install-deps.sh
@@ -24,6 +24,10 @@ test: build
 
 bench: build
 	bash bench/run.sh $(BUILD)
+
+# licsat's token endpoint side by side with Glewlwyd and oidc-provider (installs them: apt, npm).
+bench-peers: build
+	bash bench/peers/run.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD)
