@@ -4,7 +4,7 @@ JOBS ?= $(shell nproc)
 DATA ?= ./data
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=Release
 
-.PHONY: deps build run test unit e2e bench soak fuzz clean
+.PHONY: deps build run test unit e2e bench bench-peers soak fuzz clean
 
 deps:
 	bash scripts/install-deps.sh
@@ -33,6 +33,10 @@ soak: build
 FUZZ_SECONDS ?= 300
 fuzz: deps
 	FUZZ_SECONDS=$(FUZZ_SECONDS) bash scripts/fuzz-smoke.sh
+
+# licsat's token endpoint side by side with Glewlwyd and oidc-provider (installs them: apt, npm).
+bench-peers: build
+	bash bench/peers/run.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD)

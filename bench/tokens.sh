@@ -21,38 +21,11 @@ read -r rid rsec < <(make_grant "$tok" bench-ro resource_owner)
 export BASIC=$(printf '%s:%s' "$cid" "$csec" | base64 -w0)
 
 # nginx: the ceiling for a TLS request/response on this machine, same certificate.
-mkdir -p "$work/nginx"
-nport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cat >"$work/nginx/nginx.conf" <<NGX
-worker_processes 2;
-daemon off;
-pid $work/nginx/nginx.pid;
-error_log $work/nginx/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $work/nginx/cb; proxy_temp_path $work/nginx/p; fastcgi_temp_path $work/nginx/f;
-  uwsgi_temp_path $work/nginx/u; scgi_temp_path $work/nginx/s;
-  keepalive_requests 1000000;
-  server {
-    listen 127.0.0.1:$nport ssl;
-    ssl_certificate $work/licsat/tls/cert.pem;
-    ssl_certificate_key $work/licsat/tls/key.pem;
-    ssl_protocols TLSv1.2 TLSv1.3;
-    location / {
-      default_type application/json;
-      return 200 '{"access_token":"0daRWUZdl_4-aIwjObZyduXE4IoN8nl0eUEAv8joI5k","token_type":"Bearer","expires_in":3600,"scope":"licensing","created_at":1795627951}';
-    }
-  }
-}
-NGX
-/usr/sbin/nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" &
-NGINX_PID=$!
-sleep 0.5
+start_nginx_fixed "$work/nginx" "$work/licsat/tls/cert.pem" "$work/licsat/tls/key.pem"
 
 run() { wrk -t"$T" -c"$C" -d"$D" -s "$here/lua/$1" "$2" 2>&1 | grep '^BENCH' | sed 's/^BENCH //'; }
 rss_before=$(rss_kb "$LICSAT_PID")
-nginx_line=$(run get.lua "https://127.0.0.1:$nport/")
+nginx_line=$(run get.lua "$NGINX_URL")
 health_line=$(run get.lua "$LICSAT_URL/healthz")
 cc_line=$(run token_cc.lua "$LICSAT_URL/oauth/token")
 rss_after=$(rss_kb "$LICSAT_PID")
