@@ -8,7 +8,9 @@
 #      (LICSAT_E2E_PG_URL: every harness server gets a fresh database on the cluster; the
 #      several-nodes tests of tests/e2e/multinode_test.cpp run only here).
 #
-# Exit 0 only when both runs pass. Nothing here uses a system PostgreSQL cluster.
+#   3. The fuzz smoke (scripts/fuzz-smoke.sh): regressions replayed, then a short fuzz per target.
+#
+# Exit 0 only when every phase passes. Nothing here uses a system PostgreSQL cluster.
 #
 #   bash scripts/run-tests.sh [BUILD_DIR]                    (default: build)
 #
@@ -18,6 +20,8 @@
 #                          (default: tests with "Postgres"/"postgres" in their name, e.g.
 #                          PostgresDatabaseTest.* and Backends/LicensingStore.*/postgres)
 #   CTEST_JOBS             parallel ctest jobs (default 2)
+#   LICSAT_TEST_FUZZ       0 skips the fuzz smoke (default 1: every fuzz target, FUZZ_SECONDS each,
+#                          default 15, in build-fuzz)
 set -euo pipefail
 build=${1:-build}
 cd "$(dirname "$0")/.."
@@ -110,6 +114,13 @@ if [[ " $backends " == *" postgres "* ]]; then
   order+=("postgres: e2e suite")
   phase "postgres: e2e suite" ctest --test-dir "$build" -L e2e --no-tests=error -j "$jobs" --timeout 600
   unset LICSAT_E2E_PG_URL
+fi
+
+# 3. The fuzz smoke: every libFuzzer target (clang 14, ASan + UBSan) replays its regression
+#    inputs, then fuzzes for a few seconds from its seed corpus (scripts/fuzz-smoke.sh).
+if [[ ${LICSAT_TEST_FUZZ:-1} != 0 ]]; then
+  order+=("fuzz smoke")
+  phase "fuzz smoke" env FUZZ_SECONDS="${FUZZ_SECONDS:-15}" bash scripts/fuzz-smoke.sh
 fi
 
 echo
