@@ -67,6 +67,10 @@ mb() { awk -v k="$1" 'BEGIN {print k / 1024}'; }
 status() { awk -v k="$1:" '$1 == k {print $2}' "/proc/$pid/status"; }
 hwm_before=$(status VmHWM)
 rss_before=$(status VmRSS)
+# The server's CPU time (user + system, all threads), which a busy machine inflates far less than
+# the elapsed time.
+cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$pid/stat"; }
+cpu_before=$(cpu_s)
 
 # Samples the server's RSS every 10 ms while the report is in flight.
 ( peak=0; while [[ ! -e $work/done ]]; do r=$(status VmRSS || echo 0); (( r > peak )) && peak=$r && echo "$peak" >"$work/peak"; sleep 0.01; done ) &
@@ -79,6 +83,7 @@ touch "$work/done"; wait $sampler
 [[ -n ${perf_pid:-} ]] && { kill -INT "$perf_pid"; wait "$perf_pid" || true; }
 peak=$(cat "$work/peak" 2>/dev/null || echo 0)
 hwm_after=$(status VmHWM)
+cpu_after=$(cpu_s)
 echo "ack:     $(python3 -c 'import json,sys; a=json.load(open(sys.argv[1])); print(a["status"], a["devices"], "devices,", len(a["warnings"]), "warnings")' "$work/ack.json")"
 
 t2=$(c "${auth[@]}" -o /dev/null -w '%{time_total}' -X POST --data-binary @"$work/report.json" \
@@ -87,7 +92,9 @@ t3=$(c "${auth[@]}" -o "$work/licenses.json" -w '%{time_total}' -X POST -d '{"li
 inuse=$(python3 -c 'import json,sys; print(", ".join("%s=%d" % (l["tag"], l["inUse"]) for l in json.load(open(sys.argv[1]))["licenses"]))' "$work/licenses.json")
 t4=$(c "${auth[@]}" -o /dev/null -w '%{time_total}' "$url/api/v1/accounts/bench/devices?limit=100&offset=99000")
 
-printf 'ingest:  %.3f s (curl total: TLS upload + parse + one transaction)\n' "$t"
+printf 'ingest:  %.3f s (curl total: TLS upload + parse + one transaction); server CPU %.2f s\n' "$t" \
+  "$(awk -v a="$cpu_before" -v b="$cpu_after" 'BEGIN {print b - a}')"
+echo "load:    $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min) after the report"
 printf 'memory:  peak RSS during ingest %.1f MB; VmHWM %.1f MB (before the report: RSS %.1f MB, VmHWM %.1f MB incl. one argon2id login)\n' \
   "$(mb "$peak")" "$(mb "$hwm_after")" "$(mb "$rss_before")" "$(mb "$hwm_before")"
 printf 'repeat:  %.3f s (same reportId and body: same ack, nothing counted twice)\n' "$t2"

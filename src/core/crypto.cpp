@@ -1,5 +1,6 @@
 #include "core/crypto.h"
 
+#include <openssl/evp.h>
 #include <sodium.h>
 
 #include <algorithm>
@@ -143,10 +144,14 @@ Result<std::string> from_base64(std::string_view text) {
   return out;
 }
 
+// OpenSSL's SHA-256 uses the CPU's SHA extensions where there are any (several times faster than
+// libsodium's portable code on a usage report's megabytes); the digest is the same.
 std::string sha256_hex(std::string_view data) {
-  unsigned char h[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256(h, reinterpret_cast<const unsigned char*>(data.data()), data.size());
-  return to_hex(std::string_view(reinterpret_cast<const char*>(h), sizeof h));
+  unsigned char h[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_Digest(data.data(), data.size(), h, &len, EVP_sha256(), nullptr) != 1 || len != crypto_hash_sha256_BYTES)
+    crypto_hash_sha256(h, reinterpret_cast<const unsigned char*>(data.data()), data.size());
+  return to_hex(std::string_view(reinterpret_cast<const char*>(h), crypto_hash_sha256_BYTES));
 }
 
 }  // namespace licsat::crypto

@@ -1,6 +1,7 @@
 #include "domain/licensing_service.h"
 
 #include <algorithm>
+#include <charconv>
 #include <map>
 #include <set>
 #include <unordered_map>
@@ -20,32 +21,44 @@ Error no_va(const std::string& account, const std::string& va) {
 
 // SHA-256 over a canonical rendering of the report (field order fixed, lengths prefixed), taken
 // 1,000 devices at a time and chained, so that the same report hashes the same whatever its
-// JSON spacing or key order, without building one large string.
+// JSON spacing or key order, without building one large string. (The rendering is what stored
+// hashes were made with: it must not change.) One buffer is reused for every chunk, numbers are
+// written with to_chars: no allocation per field.
+void canonical_field(std::string& out, std::string_view s) {
+  char len[24];
+  auto [end, ec] = std::to_chars(len, len + sizeof len, s.size());
+  out.append(len, end);
+  out += ':';
+  out.append(s);
+}
+
+void canonical_number(std::string& out, int64_t v) {
+  char digits[24];
+  auto [end, ec] = std::to_chars(digits, digits + sizeof digits, v);
+  canonical_field(out, std::string_view(digits, static_cast<size_t>(end - digits)));
+}
+
 std::string canonical_hash(const std::string& va, const UsageReport& r) {
-  auto field = [](std::string& out, const std::string& s) {
-    out += std::to_string(s.size());
-    out += ':';
-    out += s;
-  };
   std::string chunk;
-  field(chunk, va);
-  field(chunk, r.report_id);
-  field(chunk, r.manager);
-  field(chunk, std::to_string(r.period_start));
-  field(chunk, std::to_string(r.period_end));
-  field(chunk, std::to_string(r.devices.size()));
+  chunk.reserve(256 * 1024);
+  canonical_field(chunk, va);
+  canonical_field(chunk, r.report_id);
+  canonical_field(chunk, r.manager);
+  canonical_number(chunk, r.period_start);
+  canonical_number(chunk, r.period_end);
+  canonical_number(chunk, static_cast<int64_t>(r.devices.size()));
   std::string h = crypto::sha256_hex(chunk);
   for (size_t i = 0; i < r.devices.size();) {
-    chunk = h;
+    chunk.assign(h);
     for (size_t end = std::min(r.devices.size(), i + 1000); i < end; ++i) {
       const auto& d = r.devices[i];
-      field(chunk, d.pid);
-      field(chunk, d.sn);
-      field(chunk, d.hostname);
-      field(chunk, std::to_string(d.licenses.size()));
+      canonical_field(chunk, d.pid);
+      canonical_field(chunk, d.sn);
+      canonical_field(chunk, d.hostname);
+      canonical_number(chunk, static_cast<int64_t>(d.licenses.size()));
       for (const auto& l : d.licenses) {
-        field(chunk, l.tag);
-        field(chunk, std::to_string(l.count));
+        canonical_field(chunk, l.tag);
+        canonical_number(chunk, l.count);
       }
     }
     h = crypto::sha256_hex(chunk);
@@ -65,13 +78,24 @@ Status check_name(const std::string& what, const std::string& name) {
 }
 
 void merge_duplicates(UsageReport& r, std::vector<std::string>& warnings) {
-  std::unordered_map<std::string, size_t> seen;
+  // Keyed by views of each device's pid and sn (the devices do not move while it is in use).
+  struct Udi {
+    std::string_view pid, sn;
+    bool operator==(const Udi&) const = default;
+  };
+  struct UdiHash {
+    size_t operator()(const Udi& u) const {
+      size_t h = std::hash<std::string_view>{}(u.pid);
+      return h ^ (std::hash<std::string_view>{}(u.sn) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2));
+    }
+  };
+  std::unordered_map<Udi, size_t, UdiHash> seen;
   seen.reserve(r.devices.size());
   std::vector<char> keep(r.devices.size(), 1);
   size_t dropped = 0;
   for (size_t i = 0; i < r.devices.size(); ++i) {
     auto& d = r.devices[i];
-    auto [it, fresh] = seen.emplace(d.pid + '\x1f' + d.sn, i);
+    auto [it, fresh] = seen.emplace(Udi{d.pid, d.sn}, i);
     if (!fresh) {
       keep[it->second] = 0;  // the later entry wins
       it->second = i;

@@ -1,15 +1,20 @@
 #include "store/migrations.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "core/clock.h"
 
 namespace licsat::store {
 
 std::string dialect_sql(std::string sql, Dialect d) {
-  const std::string marker = "@@ID@@";
-  const std::string with = d == Dialect::kSqlite ? "INTEGER PRIMARY KEY AUTOINCREMENT" : "BIGSERIAL PRIMARY KEY";
-  for (size_t pos; (pos = sql.find(marker)) != std::string::npos;) sql.replace(pos, marker.size(), with);
+  const bool sqlite = d == Dialect::kSqlite;
+  const std::pair<std::string, std::string> markers[] = {
+      {"@@ID@@", sqlite ? "INTEGER PRIMARY KEY AUTOINCREMENT" : "BIGSERIAL PRIMARY KEY"},
+      {"@@WITHOUT_ROWID@@", sqlite ? "WITHOUT ROWID" : ""},
+  };
+  for (const auto& [marker, with] : markers)
+    for (size_t pos; (pos = sql.find(marker)) != std::string::npos;) sql.replace(pos, marker.size(), with);
   return sql;
 }
 

@@ -19,7 +19,8 @@ struct Migration {
 
 const std::vector<Migration>& embedded_migrations();
 
-// Expands the one dialect marker the migrations use: @@ID@@ (an auto-increment primary key).
+// Expands the dialect markers the migrations use: @@ID@@ (an auto-increment primary key) and
+// @@WITHOUT_ROWID@@ (after a CREATE TABLE: SQLite's WITHOUT ROWID; nothing on PostgreSQL).
 std::string dialect_sql(std::string sql, Dialect d);
 
 // Applies every migration not yet recorded; returns how many were applied.

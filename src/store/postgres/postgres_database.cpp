@@ -302,12 +302,16 @@ class PgConnection final : public Connection {
   Result<PgResult> run(std::string_view sql, const std::vector<Value>& params) {
     auto p = encode(params);
     if (!p) return fail(p.error());
-    std::string key = p->sig + '|' + std::string(sql);
-    auto it = stmts_.find(key);
+    // The key is built in a buffer kept between calls: a large report's statements are tens of
+    // kilobytes long.
+    key_.assign(p->sig);
+    key_ += '|';
+    key_.append(sql);
+    auto it = stmts_.find(key_);
     if (it == stmts_.end()) {
       auto name = prepare(sql, p->sig);
       if (!name) return fail(name.error());
-      it = stmts_.emplace(std::move(key), std::move(*name)).first;
+      it = stmts_.emplace(key_, std::move(*name)).first;
     }
     PgResult res(PQexecPrepared(conn_, it->second.c_str(), static_cast<int>(p->values.size()), p->values.data(),
                                 nullptr, nullptr, 0));
@@ -412,6 +416,7 @@ class PgConnection final : public Connection {
   PGconn* conn_;
   const Target* target_;
   std::unordered_map<std::string, std::string> stmts_;  // sig|sql -> prepared statement name
+  std::string key_;                                      // run()'s lookup key, reused
   uint64_t next_stmt_ = 0;
   Failure failure_ = Failure::kNone;
   std::optional<Error> first_error_;

@@ -80,8 +80,8 @@ class SqliteConnection final : public Connection {
   };
 
   Result<Prepared*> prepare(std::string_view sql) {
-    auto key = std::string(sql);
-    if (auto it = cache_.find(key); it != cache_.end()) return &it->second;
+    if (auto it = cache_.find(sql); it != cache_.end()) return &it->second;  // no copy of the text
+    std::string key(sql);
     sqlite3_stmt* st = nullptr;
     if (sqlite3_prepare_v3(db_, key.data(), static_cast<int>(key.size()), SQLITE_PREPARE_PERSISTENT, &st,
                            nullptr) != SQLITE_OK) {
@@ -126,8 +126,14 @@ class SqliteConnection final : public Connection {
     return Error::internal("sqlite: " + m);
   }
 
+  // Looked up by string_view: the statements of a large report are kilobytes long.
+  struct TextHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+
   sqlite3* db_;
-  std::unordered_map<std::string, Prepared> cache_;
+  std::unordered_map<std::string, Prepared, TextHash, std::equal_to<>> cache_;
 };
 
 Result<std::unique_ptr<SqliteConnection>> connect(const std::string& path) {
