@@ -152,8 +152,8 @@ class Server::Impl {
   const Router& router;
   Metrics& metrics;
   net::io_context ioc;
-  // Handlers run here, not on the I/O threads: a handler may wait for the database (a token
-  // waits for its group commit), and many waiting at once is what makes those commits large.
+  // Handlers of writes run here, not on the I/O threads: they wait for the database's writer (a
+  // token for its group commit), and many waiting at once is what makes those commits large.
   net::thread_pool workers;
   ssl::context tls;
   tcp::acceptor acceptor;
@@ -311,24 +311,37 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
     }
     req.body = std::move(msg.body());
     req.peer = peer_;
-    // The handler runs on the worker pool; `back` (this session's strand, counted as outstanding
-    // work) keeps the I/O threads running until the response is back on the strand.
-    auto back = net::prefer(stream_.get_executor(), net::execution::outstanding_work.tracked);
-    net::post(srv_.workers, [self = shared_from_this(), req = std::move(req), version = msg.version(),
-                             keep = msg.keep_alive(), back = std::move(back)]() mutable {
+    // Reads (GET, HEAD) are answered here on the I/O thread: in WAL mode they never wait for a
+    // writer. Writes run on the worker pool, because they wait for the database's one writer (a
+    // token for its group commit, a usage report for its whole transaction) and many waiting at
+    // once is what makes those commits large; `back` (this session's strand, counted as
+    // outstanding work) keeps the I/O threads running until the response is back on the strand.
+    unsigned version = msg.version();
+    bool keep = msg.keep_alive();
+    if (req.method == "GET" || req.method == "HEAD") {
       std::string route;
-      Response res;
-      try {
-        res = self->srv_.router.dispatch(req, &route);
-      } catch (const std::exception& e) {
-        log::error("handler failed", {{"route", route}, {"error", e.what()}});
-        res = error_response(500, "internal_error", "The server failed to handle this request; see its log.");
-      }
+      Response res = handle(req, route);
+      return send(std::move(res), version, keep, route, req.method);
+    }
+    auto back = net::prefer(stream_.get_executor(), net::execution::outstanding_work.tracked);
+    net::post(srv_.workers, [self = shared_from_this(), req = std::move(req), version, keep,
+                             back = std::move(back)]() mutable {
+      std::string route;
+      Response res = self->handle(req, route);
       net::post(back, [self, res = std::move(res), version, keep, route = std::move(route),
                        method = std::move(req.method)]() mutable {
         self->send(std::move(res), version, keep, route, method);
       });
     });
+  }
+
+  Response handle(Request& req, std::string& route) {
+    try {
+      return srv_.router.dispatch(req, &route);
+    } catch (const std::exception& e) {
+      log::error("handler failed", {{"route", route}, {"error", e.what()}});
+      return error_response(500, "internal_error", "The server failed to handle this request; see its log.");
+    }
   }
 
   void send(Response res, unsigned version, bool keep_alive, const std::string& route, const std::string& method) {
