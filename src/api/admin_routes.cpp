@@ -46,7 +46,7 @@ Response create_user(App& app, Request& req, const oauth::Principal& p) {
   if (auto s = app.access->add_user(*name, *role, *pw, actor_of(p, req)); !s) return error_of(s.error());
   auto u = app.store->find_user(*name);
   if (!u || !*u) return error_of(Error::internal("user vanished after creation"));
-  return ok(to_json(**u), 201);
+  return ok(to_json(**u, app.clock->now()), 201);
 }
 
 Response update_user(App& app, Request& req, const oauth::Principal& p) {
@@ -73,7 +73,7 @@ Response update_user(App& app, Request& req, const oauth::Principal& p) {
   auto u = app.store->find_user(name);
   if (!u) return error_of(u.error());
   if (!*u) return error_of(Error::not_found("user '" + name + "' does not exist"));
-  return ok(to_json(**u));
+  return ok(to_json(**u, app.clock->now()));
 }
 
 Response create_grant(App& app, Request& req, const oauth::Principal& p) {
@@ -155,7 +155,7 @@ void add_admin_routes(App& app) {
           auto users = app.access->list_users();
           if (!users) return error_of(users.error());
           json arr = json::array();
-          for (const auto& u : *users) arr.push_back(to_json(u));
+          for (const auto& u : *users) arr.push_back(to_json(u, app.clock->now()));
           return ok({{"users", arr}});
         }));
   r.add("POST", "/api/v1/admin/users", admin(app, [&app](Request& req, const oauth::Principal& p) {

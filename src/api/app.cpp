@@ -34,6 +34,10 @@ Status write_private_file(const std::string& path, const std::string& content) {
 
 }  // namespace
 
+std::string database_url(const ServerConfig& cfg) {
+  return cfg.database.empty() ? cfg.data_dir + "/licsat.db" : cfg.database;
+}
+
 Result<std::unique_ptr<App>> build_app(const ServerConfig& cfg, std::string* admin_password_note) {
   crypto::init();
   auto app = std::make_unique<App>();
@@ -45,7 +49,7 @@ Result<std::unique_ptr<App>> build_app(const ServerConfig& cfg, std::string* adm
   if (ec) return fail(Error::invalid("cannot create data directory '" + cfg.data_dir + "': " + ec.message()));
   ::chmod(cfg.data_dir.c_str(), 0700);
 
-  std::string url = cfg.database.empty() ? cfg.data_dir + "/licsat.db" : cfg.database;
+  std::string url = database_url(cfg);
   if (cfg.database.empty()) {
     // The database holds the server's keys: owner-only, whatever the umask. SQLite gives its
     // -wal and -shm files the database file's mode, so creating it 0600 covers them too.
@@ -78,6 +82,7 @@ Result<std::unique_ptr<App>> build_app(const ServerConfig& cfg, std::string* adm
   policy.password_min_length = cfg.auth.password_min_length;
   policy.lockout_threshold = cfg.auth.lockout_threshold;
   policy.lockout_window = cfg.auth.lockout_window;
+  policy.lockout_duration = cfg.auth.lockout_duration;
   policy.cost.ops = static_cast<uint64_t>(cfg.auth.pwhash_ops);
   policy.cost.mem = static_cast<size_t>(cfg.auth.pwhash_mem_mib) * 1024 * 1024;
 
@@ -85,7 +90,7 @@ Result<std::unique_ptr<App>> build_app(const ServerConfig& cfg, std::string* adm
   app->access = std::make_unique<domain::AccessService>(*app->store, *app->clock, policy);
   app->grants = std::make_unique<domain::GrantService>(*app->store, *app->clock, app->hash_key);
   oauth::TokenPolicy tp{cfg.auth.access_token_ttl, cfg.auth.refresh_token_ttl, cfg.auth.client_failures_per_minute,
-                        cfg.auth.address_failures_per_minute};
+                        cfg.auth.address_failures_per_minute, cfg.auth.session_idle_timeout};
   app->tokens = std::make_unique<oauth::TokenService>(*app->store, *app->access, *app->events, *app->clock,
                                                       app->hash_key, tp);
   app->licensing = std::make_unique<domain::LicenseService>(*app->store, *app->store, *app->clock, cfg.upstream,

@@ -45,6 +45,9 @@ struct App {
   ~App();
 };
 
+// The database a configuration names: `database`, else SQLite at DATA/licsat.db.
+std::string database_url(const ServerConfig& cfg);
+
 // Opens (and migrates) the database, loads or creates the server keys, creates the initial
 // admin on first start, builds the services and registers every route.
 // `admin_password_note` receives where the generated admin password went, if one was made.

@@ -4,13 +4,17 @@
 
 namespace licsat::api {
 
-nlohmann::json to_json(const domain::User& u) {
-  return {{"name", u.name},
-          {"role", std::string(domain::role_name(u.role))},
-          {"locked", u.locked},
-          {"failed_logins", u.failed_logins},
-          {"created_at", format_iso8601(u.created_at)},
-          {"created_by", u.created_by}};
+nlohmann::json to_json(const domain::User& u, int64_t now) {
+  bool temporarily = u.locked_until > now;
+  nlohmann::json j = {{"name", u.name},
+                      {"role", std::string(domain::role_name(u.role))},
+                      {"locked", u.locked || temporarily},
+                      {"failed_logins", u.failed_logins},
+                      {"created_at", format_iso8601(u.created_at)},
+                      {"created_by", u.created_by}};
+  // A temporary lockout after failed logins: when it ends (an admin may unlock it sooner).
+  if (temporarily && !u.locked) j["locked_until"] = format_iso8601(u.locked_until);
+  return j;
 }
 
 nlohmann::json to_json(const domain::Grant& g) {

@@ -8,7 +8,8 @@
 
 namespace licsat::api {
 
-nlohmann::json to_json(const domain::User& u);
+// `locked` is true for an admin's lock and for a temporary lockout in force at `now`.
+nlohmann::json to_json(const domain::User& u, int64_t now);
 nlohmann::json to_json(const domain::Grant& g);
 // The one answer that carries a client secret: creation and regeneration.
 nlohmann::json to_json(const domain::GrantWithSecret& g);

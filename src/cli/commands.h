@@ -5,6 +5,8 @@
 #include <functional>
 #include <string>
 
+#include "core/config.h"
+
 namespace CLI {
 class App;
 }
@@ -25,6 +27,10 @@ int exit_code();
 void add_serve(CLI::App& app);
 void add_admin(CLI::App& app);
 void add_manager(CLI::App& app);
+
+// `licsat serve --unlock-user NAME [--password-stdin]` (break_glass.cpp): unlocks a user on the
+// server's database directly, without the network; returns the exit code.
+int break_glass_unlock(const ServerConfig& cfg, const std::string& name, bool password_stdin);
 
 // Reads a password from an environment variable, else asks on the terminal without echo.
 std::string password_from(const char* env_var, const std::string& prompt);

@@ -20,6 +20,8 @@ namespace {
 struct ServeFlags {
   std::string config_file;
   std::string port_file;
+  std::string unlock_user;     // break-glass: unlock this user on the database, then exit
+  bool password_stdin = false; // … and set its password from stdin
   std::map<std::string, std::string> given;  // dotted config key -> value, only flags on the command line
 };
 
@@ -29,6 +31,11 @@ int serve(ServeFlags& f) {
   auto cfg = load_server_config(file, f.given);
   if (!cfg) {
     std::cerr << "licsat serve: " << cfg.error().message << "\n";
+    return kUsage;
+  }
+  if (!f.unlock_user.empty()) return break_glass_unlock(*cfg, f.unlock_user, f.password_stdin);
+  if (f.password_stdin) {
+    std::cerr << "licsat serve: --password-stdin goes with --unlock-user\n";
     return kUsage;
   }
   log::init(cfg->log_format, cfg->log_level);
@@ -119,6 +126,10 @@ void add_serve(CLI::App& app) {
   auto* sub = app.add_subcommand("serve", "Run the HTTPS license server");
   sub->add_option("--config", f->config_file, "TOML config file (flags win over it)");
   sub->add_option("--port-file", f->port_file, "Write the bound port to this file (useful with --listen HOST:0)");
+  sub->add_option("--unlock-user", f->unlock_user,
+                  "Break-glass: unlock this user (and clear its failed logins) on the database this server uses, "
+                  "then exit without serving; works while the server runs");
+  sub->add_flag("--password-stdin", f->password_stdin, "With --unlock-user: also set the user's password from stdin");
   // Each flag sets the config key of the same name; only flags actually given are applied.
   struct Flag {
     const char* flag;

@@ -90,6 +90,7 @@ const std::map<std::string, Setter>& setters() {
     L["auth.password_min_length"] = integer([](ServerConfig& c) -> int64_t& { return c.auth.password_min_length; }, false, 8);
     L["auth.lockout_threshold"] = integer([](ServerConfig& c) -> int64_t& { return c.auth.lockout_threshold; }, false, 1);
     L["auth.lockout_window"] = integer([](ServerConfig& c) -> int64_t& { return c.auth.lockout_window; }, true, 1);
+    L["auth.lockout_duration"] = integer([](ServerConfig& c) -> int64_t& { return c.auth.lockout_duration; }, true, 0);
     L["auth.pwhash_ops"] = integer([](ServerConfig& c) -> int64_t& { return c.auth.pwhash_ops; }, false, 1);
     L["auth.pwhash_mem_mib"] = integer([](ServerConfig& c) -> int64_t& { return c.auth.pwhash_mem_mib; }, false, 8);
     L["auth.client_failures_per_minute"] = integer([](ServerConfig& c) -> int64_t& { return c.auth.client_failures_per_minute; }, false, 1);

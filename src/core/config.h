@@ -50,11 +50,12 @@ struct ServerConfig {
     int64_t password_min_length = 12;
     int64_t lockout_threshold = 5;
     int64_t lockout_window = 15 * 60;
+    int64_t lockout_duration = 15 * 60;  // 0: until an admin unlocks; doubled per further lock, up to 24 h
     int64_t pwhash_ops = 2;
     int64_t pwhash_mem_mib = 64;
     int64_t client_failures_per_minute = 10;
     int64_t address_failures_per_minute = 50;
-    int64_t session_idle_timeout = 30 * 60;
+    int64_t session_idle_timeout = 30 * 60;  // built-in client (web UI, admin CLI): refresh-token life
   } auth;
 
   // Usage over time (the Licenses page's chart): one sample per pool and `bucket` seconds,

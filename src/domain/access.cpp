@@ -7,6 +7,7 @@ std::string login_failure_reason(LoginFailure f) {
     case LoginFailure::kUnknownUser: return "unknown user";
     case LoginFailure::kBadPassword: return "bad user password";
     case LoginFailure::kLocked: return "user locked";
+    case LoginFailure::kLockedTemporarily: return "user locked temporarily";
   }
   return "unknown";
 }
@@ -79,24 +80,59 @@ Status AccessService::remove_user(const std::string& name, const Actor& by) {
 Result<std::vector<User>> AccessService::list_users() { return store_.list_users(); }
 
 std::expected<User, LoginFailure> AccessService::authenticate(const std::string& name, const std::string& password,
-                                                              bool* locked_now, std::string* store_error) {
-  if (locked_now) *locked_now = false;
+                                                              LoginInfo* info) {
+  LoginInfo scratch;
+  LoginInfo& out = info ? *info : scratch;
+  out = {};
   auto found = store_.find_user(name);
   if (!found || !*found) {
-    if (!found && store_error) *store_error = found.error().message;
+    if (!found) out.store_error = found.error().message;
     (void)crypto::verify_password(dummy_hash_, password);
     return std::unexpected(LoginFailure::kUnknownUser);
   }
   const User& u = **found;
-  bool ok = crypto::verify_password(u.password_hash, password);
+  const int64_t now = clock_.now();
+  bool ok = crypto::verify_password(u.password_hash, password);  // always paid, so timing tells nothing
   if (u.locked) return std::unexpected(ok ? LoginFailure::kLocked : LoginFailure::kBadPassword);
+  if (u.locked_until > now) {
+    // During a temporary lock every attempt gets the same answer, right password or not: telling
+    // the right one apart would let a guesser go on guessing through the lock.
+    out.locked_until = u.locked_until;
+    return std::unexpected(LoginFailure::kLockedTemporarily);
+  }
   if (!ok) {
-    auto locked = store_.record_login_failure(name, clock_.now(), policy_.lockout_window, policy_.lockout_threshold);
-    if (locked && *locked && locked_now) *locked_now = true;
+    auto r = store_.record_login_failure(name, now, policy_.lockout_window, policy_.lockout_threshold,
+                                         policy_.lockout_duration, policy_.lockout_max_duration);
+    if (r && r->locked_now) {
+      out.locked_now = true;
+      out.locked_until = r->locked_until;
+    }
     return std::unexpected(LoginFailure::kBadPassword);
   }
-  if (u.failed_logins != 0) (void)store_.clear_login_failures(name);
+  if (u.failed_logins != 0 || u.locked_until != 0 || u.lockouts != 0) (void)store_.clear_login_failures(name);
   return u;
+}
+
+Status AccessService::break_glass_unlock(const std::string& name, const std::string& new_password, const Actor& by) {
+  auto found = store_.find_user(name);
+  if (!found) return fail(found.error());
+  if (!*found) return fail(Error::not_found("no user '" + name + "'"));
+  std::string hash;
+  if (!new_password.empty()) {
+    if (auto s = check_password_policy(name, new_password); !s) return s;
+    auto h = crypto::hash_password(new_password, policy_.cost);
+    if (!h) return fail(h.error());
+    hash = *h;
+  }
+  const User& u = **found;
+  std::string was = u.locked ? "locked" : u.locked_until > clock_.now() ? "locked temporarily" : "not locked";
+  Event e{0, clock_.now(), by.name, by.source_ip, "user.unlock", "success",
+          "user '" + name + "' (was " + was + ", " + std::to_string(u.failed_logins) + " failed logins); reason: break-glass"};
+  if (auto s = store_.set_user_locked(name, false, e); !s) return s;
+  if (hash.empty()) return {};
+  Event p{0, clock_.now(), by.name, by.source_ip, "user.password", "success",
+          "password of user '" + name + "' changed; reason: break-glass"};
+  return store_.set_user_password(name, hash, p);
 }
 
 Result<bool> AccessService::ensure_initial_admin(const std::string& password) {

@@ -1,5 +1,7 @@
 // Access Management: users, roles, the password policy, argon2id hashing and lockout after
-// repeated failed logins (locked users stay locked until an admin unlocks them).
+// repeated failed logins: a temporary lock (auth.lockout_duration, doubled for each further lock
+// since the last successful login, up to 24 h), or, with a duration of 0, a lock that lasts until
+// an admin unlocks.
 #pragma once
 
 #include <expected>
@@ -18,13 +20,16 @@ struct AccessPolicy {
   int64_t password_min_length = 12;
   int64_t lockout_threshold = 5;
   int64_t lockout_window = 15 * 60;
+  int64_t lockout_duration = 15 * 60;        // 0: locked until an admin unlocks
+  int64_t lockout_max_duration = 24 * 3600;  // cap of the doubling
   crypto::PwhashCost cost;
 };
 
 enum class LoginFailure {
   kUnknownUser,   // no such user (a dummy verification keeps the timing the same)
   kBadPassword,
-  kLocked,        // the password was right but the user is locked
+  kLocked,        // the password was right but the user is locked (by an admin, or until an admin unlocks)
+  kLockedTemporarily,  // a temporary lockout is in force (the password is not told right or wrong)
 };
 std::string login_failure_reason(LoginFailure f);
 
@@ -50,10 +55,21 @@ class AccessService {
   Result<std::vector<User>> list_users();
 
   // Verifies a user's password (one argon2id verification), counting failures toward lockout.
-  // Returns the user, or why the login failed. `locked_now` is set when this failure locked
-  // the user. Store errors surface as kUnknownUser with `store_error` set.
+  // Returns the user, or why the login failed; `info` (optional) says whether this failure
+  // locked the user and until when a temporary lock lasts. Store errors surface as kUnknownUser
+  // with `info->store_error` set.
+  struct LoginInfo {
+    bool locked_now = false;    // this failure locked the user
+    int64_t locked_until = 0;   // a temporary lock (in force or just set) ends then; 0 = none
+    std::string store_error;
+  };
   std::expected<User, LoginFailure> authenticate(const std::string& name, const std::string& password,
-                                                 bool* locked_now = nullptr, std::string* store_error = nullptr);
+                                                 LoginInfo* info = nullptr);
+
+  // Break-glass (`licsat serve --unlock-user`): clears any lock, temporary lock and failure
+  // count of the user, recorded as user.unlock by `by`; with a non-empty `new_password` (checked
+  // against the policy first, so a bad one changes nothing) also sets the password.
+  Status break_glass_unlock(const std::string& name, const std::string& new_password, const Actor& by);
 
   // First start: creates `admin` with this password unless a user exists already.
   // Returns true when it created the user.

@@ -18,6 +18,8 @@ struct User {
   bool locked = false;
   int64_t failed_logins = 0;
   int64_t first_failure_at = 0;
+  int64_t locked_until = 0;    // a temporary lockout ends at this time (Unix seconds); 0 = none
+  int64_t lockouts = 0;        // temporary lockouts since the last successful login or unlock
   int64_t created_at = 0;
   std::string created_by;
 };

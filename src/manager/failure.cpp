@@ -275,8 +275,9 @@ std::string fix_for(const Failure& f, const FixContext& ctx) {
              "' on the server: check --username and $LICSAT_PASSWORD (the user's password on the licensing server, "
              "not the grant's client secret). Repeated failures lock the user.";
     case FailureClass::kUserLocked:
-      return "the user '" + ctx.username + "' is locked after failed logins: ask a server admin to unlock it "
-             "(Admin Workspace → Access Management, or `licsat admin user unlock " + ctx.username + "`).";
+      return "the user '" + ctx.username + "' is locked after failed logins: wait until the lock ends (the server's "
+             "answer says when), or ask a server admin to unlock it (Admin Workspace → Access Management, or "
+             "`licsat admin user unlock " + ctx.username + "`).";
     case FailureClass::kAccessDenied:
       return "the API console is disabled on the server, or the user's role is too low for this call: ask a server "
              "admin to enable it (Admin Workspace → API Tool Kit → API Console, or `licsat admin console enable`) "

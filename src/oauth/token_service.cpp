@@ -1,5 +1,7 @@
 #include "oauth/token_service.h"
 
+#include <algorithm>
+
 #include "core/crypto.h"
 
 namespace licsat::oauth {
@@ -36,6 +38,16 @@ TokenService::TokenService(store::AuthStore& store, domain::AccessService& acces
     : store_(store), access_(access), events_(events), clock_(clock), hash_key_(std::move(hash_key)),
       policy_(policy), throttle_(clock) {
   dummy_secret_hash_ = crypto::keyed_hash(hash_key_, "client-secret:" + crypto::random_urlsafe(40));
+}
+
+int64_t TokenService::access_ttl_for(const std::string& client_id) const {
+  if (client_id != kFirstPartyClientId || policy_.session_idle_timeout <= 0) return policy_.access_ttl;
+  return std::min(policy_.access_ttl, policy_.session_idle_timeout);
+}
+
+int64_t TokenService::refresh_ttl_for(const std::string& client_id) const {
+  if (client_id != kFirstPartyClientId || policy_.session_idle_timeout <= 0) return policy_.refresh_ttl;
+  return std::min(policy_.refresh_ttl, policy_.session_idle_timeout);
 }
 
 std::string TokenService::hash_token(const std::string& token) const {
@@ -154,7 +166,7 @@ IssuedTokens TokenService::mint(const Client& c, const std::string& username, Ro
                                 bool with_refresh, std::vector<domain::Token>& rows) {
   IssuedTokens out;
   out.created_at = clock_.now();
-  out.expires_in = policy_.access_ttl;
+  out.expires_in = access_ttl_for(c.client_id);
   out.scope = scope;
   out.access_token = crypto::random_urlsafe(32);
   domain::Token access;
@@ -166,13 +178,13 @@ IssuedTokens TokenService::mint(const Client& c, const std::string& username, Ro
   access.role = role;
   access.scope = scope;
   access.created_at = out.created_at;
-  access.expires = out.created_at + policy_.access_ttl;
+  access.expires = out.created_at + out.expires_in;
   if (with_refresh) {
     out.refresh_token = crypto::random_urlsafe(32);
     domain::Token refresh = access;
     refresh.hash = hash_token(out.refresh_token);
     refresh.kind = domain::TokenKind::kRefresh;
-    refresh.expires = out.created_at + policy_.refresh_ttl;
+    refresh.expires = out.created_at + refresh_ttl_for(c.client_id);
     access.parent = refresh.hash;
     rows.push_back(refresh);
   }
@@ -185,20 +197,29 @@ std::expected<IssuedTokens, OAuthError> TokenService::password_grant(const Token
     events_.record(events_.make(req.client_id, req.source_ip, "token.issue", "failure", "username or password missing"));
     return std::unexpected(invalid_request_error("The username and password parameters are required for grant_type=password."));
   }
-  bool locked_now = false;
-  std::string store_error;
-  auto user = access_.authenticate(req.username, req.password, &locked_now, &store_error);
-  if (!store_error.empty())
+  domain::AccessService::LoginInfo info;
+  auto user = access_.authenticate(req.username, req.password, &info);
+  if (!info.store_error.empty())
     return std::unexpected(OAuthError{503, "temporarily_unavailable", "The license database is unavailable.",
                                       "The license database is unavailable. Try again shortly.", 0});
   if (!user) {
     std::string reason = domain::login_failure_reason(user.error()) + " for '" + req.username.substr(0, 64) + "'";
-    if (locked_now) {
+    if (info.locked_now) {
+      std::string how = info.locked_until == 0
+                            ? std::string(" until an administrator unlocks it")
+                            : " for " + std::to_string((info.locked_until - clock_.now() + 59) / 60) + " minutes";
       events_.record(events_.make("system", req.source_ip, "user.lock", "success",
-                                  "user '" + req.username + "' locked after repeated failed logins"));
+                                  "user '" + req.username + "' locked after repeated failed logins" + how));
     }
     if (user.error() == domain::LoginFailure::kLocked) {
       std::string m = "User account '" + req.username + "' is locked. Ask an administrator to unlock it.";
+      return std::unexpected(refuse(req, req.client_id, reason, OAuthError{400, "invalid_grant", m, m, 0}, false));
+    }
+    if (user.error() == domain::LoginFailure::kLockedTemporarily) {
+      int64_t minutes = std::max<int64_t>(1, (info.locked_until - clock_.now() + 59) / 60);
+      std::string m = "User account '" + req.username + "' is locked after repeated failed logins. Try again in " +
+                      std::to_string(minutes) + (minutes == 1 ? " minute" : " minutes") +
+                      ", or ask an administrator to unlock it.";
       return std::unexpected(refuse(req, req.client_id, reason, OAuthError{400, "invalid_grant", m, m, 0}, false));
     }
     std::string m = "Invalid user credentials: the user name or password is incorrect.";
@@ -248,7 +269,14 @@ std::expected<IssuedTokens, OAuthError> TokenService::refresh_grant(const TokenR
                                   "refresh token reused; every token of user '" + rec.token.username + "' for this client revoked",
                                   bad, true));
   }
-  if (rec.token.expires <= clock_.now()) return std::unexpected(refuse(req, req.client_id, "refresh token expired", bad, true));
+  if (rec.token.expires <= clock_.now()) {
+    // For the built-in client this is the server-side idle limit of the web and CLI session.
+    std::string why = c.client_id == kFirstPartyClientId && policy_.session_idle_timeout > 0
+                          ? "refresh token expired (session idle for more than " +
+                                std::to_string(policy_.session_idle_timeout) + " s)"
+                          : std::string("refresh token expired");
+    return std::unexpected(refuse(req, req.client_id, why, bad, true));
+  }
   if (rec.user_locked) {
     std::string lm = "User account '" + rec.token.username + "' is locked. Ask an administrator to unlock it.";
     return std::unexpected(refuse(req, req.client_id, "user locked", OAuthError{400, "invalid_grant", lm, lm, 0}, false));

@@ -30,6 +30,10 @@ struct TokenPolicy {
   int64_t refresh_ttl = 14 * 86400;
   int64_t client_failures_per_minute = 10;
   int64_t address_failures_per_minute = 50;
+  // The built-in client's sessions (web UI, admin CLI) end after this long without a refresh:
+  // its refresh tokens live this long (each rotation starts it again) and its access tokens at
+  // most this long. Grants of the API Tool Kit keep access_ttl and refresh_ttl. 0: no idle limit.
+  int64_t session_idle_timeout = 30 * 60;
 };
 
 struct TokenRequest {
@@ -95,6 +99,9 @@ class TokenService {
 
   std::string hash_token(const std::string& token) const;
   const TokenPolicy& policy() const { return policy_; }
+  // Lifetimes of the tokens issued to this client (the built-in one has the idle limit).
+  int64_t access_ttl_for(const std::string& client_id) const;
+  int64_t refresh_ttl_for(const std::string& client_id) const;
 
  private:
   struct Client {

@@ -17,6 +17,12 @@ using domain::Grant;
 using domain::Token;
 using domain::User;
 
+// What one failed login did (record_login_failure).
+struct LockoutResult {
+  bool locked_now = false;     // this failure locked the user
+  int64_t locked_until = 0;    // end of the temporary lock it set; 0 = until an admin unlocks (or none)
+};
+
 // A token as the bearer check needs it: the token and whether its user is locked.
 struct TokenRecord {
   Token token;
@@ -37,9 +43,13 @@ class AuthStore {
   virtual Status set_user_role(const std::string& name, domain::Role role, const Event& e) = 0;
   virtual Status delete_user(const std::string& name, const Event& e) = 0;
   // Counts one failed login inside a window of `window` seconds and locks the user when the
-  // count reaches `threshold`. Returns true when this failure locked the user.
-  virtual Result<bool> record_login_failure(const std::string& name, int64_t now, int64_t window,
-                                            int64_t threshold) = 0;
+  // count reaches `threshold`: until an admin unlocks when `lock_for` is 0, else temporarily
+  // (locked_until) for `lock_for` seconds, doubled for each earlier temporary lock since the
+  // last successful login, up to max(lock_for, max_lock). Failures while a temporary lock is in
+  // force are not counted.
+  virtual Result<LockoutResult> record_login_failure(const std::string& name, int64_t now, int64_t window,
+                                                     int64_t threshold, int64_t lock_for, int64_t max_lock) = 0;
+  // After a successful login: clears the failure count and the temporary-lockout history.
   virtual Status clear_login_failures(const std::string& name) = 0;
 
   // Grants. create_grant fails with kAlreadyExists when the name is taken.

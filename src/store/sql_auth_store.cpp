@@ -1,4 +1,5 @@
 // AuthStore in portable SQL.
+#include <algorithm>
 #include <string>
 
 #include "store/sql_store.h"
@@ -8,7 +9,8 @@ namespace {
 
 using domain::Role;
 
-const char* kUserCols = "name, role, password_hash, locked, failed_logins, first_failure_at, created_at, created_by";
+const char* kUserCols =
+    "name, role, password_hash, locked, failed_logins, first_failure_at, created_at, created_by, locked_until, lockouts";
 const char* kGrantCols = "id, name, description, type, client_id, secret_hash, role, expires, created_at, created_by";
 
 User user_of(const Row& r) {
@@ -21,6 +23,8 @@ User user_of(const Row& r) {
   u.first_failure_at = r.i64(5);
   u.created_at = r.i64(6);
   u.created_by = r.str(7);
+  u.locked_until = r.i64(8);
+  u.lockouts = r.i64(9);
   return u;
 }
 
@@ -65,9 +69,9 @@ Status insert_token(Connection& c, const Token& t) {
 
 Status SqlStore::create_user(const User& u, const Event& e) {
   return db_->transact(TxMode::kWrite, [&](Connection& c) -> Status {
-    auto r = c.exec(std::string("INSERT INTO users (") + kUserCols + ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    auto r = c.exec(std::string("INSERT INTO users (") + kUserCols + ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
                     {u.name, role_str(u.role), u.password_hash, int64_t{u.locked}, u.failed_logins, u.first_failure_at,
-                     u.created_at, u.created_by});
+                     u.created_at, u.created_by, u.locked_until, u.lockouts});
     if (!r) {
       if (r.error().code == ErrorCode::kConflict) return fail(Error::exists("user '" + u.name + "' already exists"));
       return fail(r.error());
@@ -102,7 +106,8 @@ Result<std::vector<User>> SqlStore::list_users() {
 
 Status SqlStore::set_user_locked(const std::string& name, bool locked, const Event& e) {
   return db_->transact(TxMode::kWrite, [&](Connection& c) -> Status {
-    if (auto s = change_one(c, "UPDATE users SET locked = $1, failed_logins = 0, first_failure_at = 0 WHERE name = $2",
+    if (auto s = change_one(c, "UPDATE users SET locked = $1, failed_logins = 0, first_failure_at = 0, locked_until = 0, lockouts = 0 "
+                            "WHERE name = $2",
                             {int64_t{locked}, name}, "user '" + name + "'");
         !s)
       return s;
@@ -137,34 +142,57 @@ Status SqlStore::delete_user(const std::string& name, const Event& e) {
   });
 }
 
-Result<bool> SqlStore::record_login_failure(const std::string& name, int64_t now, int64_t window, int64_t threshold) {
-  bool locked_now = false;
+Result<LockoutResult> SqlStore::record_login_failure(const std::string& name, int64_t now, int64_t window,
+                                                    int64_t threshold, int64_t lock_for, int64_t max_lock) {
+  LockoutResult out;
   auto s = db_->transact(TxMode::kWrite, [&](Connection& c) -> Status {
-    auto rows = c.query("SELECT failed_logins, first_failure_at, locked FROM users WHERE name = $1", {name});
+    auto rows = c.query("SELECT failed_logins, first_failure_at, locked, locked_until, lockouts FROM users WHERE name = $1",
+                        {name});
     if (!rows) return fail(rows.error());
     if (rows->empty()) return {};
     int64_t count = rows->front().i64(0);
     int64_t first = rows->front().i64(1);
     bool locked = rows->front().i64(2) != 0;
-    if (first == 0 || now - first > window) {
+    int64_t until = rows->front().i64(3);
+    int64_t lockouts = rows->front().i64(4);
+    if (until > now) return {};  // a temporary lock is in force: failures during it do not count
+    // A temporary lock that has run out starts a fresh count (its failures are spent).
+    if (first == 0 || now - first > window || until != 0) {
       count = 1;
       first = now;
+      until = 0;
     } else {
       ++count;
     }
-    if (!locked && count >= threshold) locked_now = true;
-    auto r = c.exec("UPDATE users SET failed_logins = $1, first_failure_at = $2, locked = $3 WHERE name = $4",
-                    {count, first, int64_t{locked || locked_now}, name});
+    if (!locked && count >= threshold) {
+      out.locked_now = true;
+      if (lock_for <= 0) {
+        locked = true;  // until an admin unlocks
+      } else {
+        // Each lock since the last successful login lasts twice the one before, up to max_lock.
+        int64_t cap = std::max(lock_for, max_lock);
+        int64_t d = lock_for;
+        for (int64_t i = 0; i < lockouts && d < cap; ++i) d *= 2;
+        until = now + std::min(d, cap);
+        ++lockouts;
+        out.locked_until = until;
+      }
+    }
+    auto r = c.exec(
+        "UPDATE users SET failed_logins = $1, first_failure_at = $2, locked = $3, locked_until = $4, lockouts = $5 "
+        "WHERE name = $6",
+        {count, first, int64_t{locked}, until, lockouts, name});
     if (!r) return fail(r.error());
     return {};
   });
   if (!s) return fail(s.error());
-  return locked_now;
+  return out;
 }
 
 Status SqlStore::clear_login_failures(const std::string& name) {
   return db_->transact(TxMode::kWrite, [&](Connection& c) -> Status {
-    auto r = c.exec("UPDATE users SET failed_logins = 0, first_failure_at = 0 WHERE name = $1 AND failed_logins <> 0", {name});
+    auto r = c.exec("UPDATE users SET failed_logins = 0, first_failure_at = 0, locked_until = 0, lockouts = 0 "
+                    "WHERE name = $1 AND (failed_logins <> 0 OR locked_until <> 0 OR lockouts <> 0)", {name});
     if (!r) return fail(r.error());
     return {};
   });

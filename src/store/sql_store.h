@@ -26,7 +26,8 @@ class SqlStore final : public Store {
   Status set_user_password(const std::string& name, const std::string& hash, const Event& e) override;
   Status set_user_role(const std::string& name, domain::Role role, const Event& e) override;
   Status delete_user(const std::string& name, const Event& e) override;
-  Result<bool> record_login_failure(const std::string& name, int64_t now, int64_t window, int64_t threshold) override;
+  Result<LockoutResult> record_login_failure(const std::string& name, int64_t now, int64_t window, int64_t threshold,
+                                             int64_t lock_for, int64_t max_lock) override;
   Status clear_login_failures(const std::string& name) override;
   Result<Grant> create_grant(const Grant& g, const Event& e) override;
   Result<std::optional<Grant>> find_grant_by_client_id(const std::string& client_id) override;

@@ -736,7 +736,7 @@ test('the session is renewed with the refresh token before the access token expi
     await p.click('#login-submit');
     await p.locator('#session-user').waitFor();
     // 62 minutes of work (a key press every 10 minutes keeps the session from idling out);
-    // the server's access tokens live 60 minutes.
+    // the server's access tokens for the built-in client live 30 minutes (its session idle limit).
     for (let i = 0; i < 6; i += 1) {
       await p.clock.fastForward('10:00');
       await p.keyboard.press('Shift');

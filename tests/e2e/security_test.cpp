@@ -191,3 +191,102 @@ TEST(Security, DataDirectoryDatabaseAndKeysAreOwnerOnly) {
     }
   }
 }
+
+// ---- P7: lockout as denial of service ----
+
+namespace {
+
+Reply password_login(const Server& s, const std::string& user, const std::string& password) {
+  return s.post("/oauth/token", "grant_type=password&client_id=licsat-admin&username=" + user + "&password=" + password,
+                form_options());
+}
+
+// `licsat serve --unlock-user NAME` against the running server's data dir (and its database URL
+// on PostgreSQL), with extra arguments and a shell prefix (e.g. a pipe into stdin).
+CommandResult break_glass(const Server& s, const std::string& name, const std::string& extra = "",
+                          const std::string& stdin_text = "") {
+  std::string cmd = licsat_binary() + " serve --data " + s.data_dir() + " --unlock-user " + name;
+  if (!s.database_url().empty()) cmd += " --database '" + s.database_url() + "'";
+  cmd += extra;
+  if (!stdin_text.empty()) cmd = "printf '%s\\n' '" + stdin_text + "' | " + cmd;
+  else cmd += " </dev/null";
+  return run_command(cmd);
+}
+
+}  // namespace
+
+TEST(Security, BreakGlassUnlockBringsBackTheOnlyAdminLockedOutFromTheNetwork) {
+  // The worst case: locks last until an admin unlocks (auth.lockout_duration = 0), and anyone who
+  // reaches the token endpoint locks the only admin with five bad passwords.
+  TempDir cfgdir;
+  std::string cfg = cfgdir.path() + "/licsat.toml";
+  std::ofstream(cfg) << "[auth]\nlockout_duration = \"0\"\n";
+  Server s({"--config", cfg});
+  s.start();
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(password_login(s, "admin", "not-the-password").status, 400);
+  auto locked = password_login(s, "admin", kAdminPassword);
+  ASSERT_EQ(locked.status, 400) << locked.body;
+  EXPECT_NE(locked.json()["error_message"].get<std::string>().find("locked"), std::string::npos) << locked.body;
+
+  // An unknown user: a clear message, non-zero exit, nothing changed.
+  auto ghost = break_glass(s, "ghost");
+  EXPECT_EQ(ghost.exit_code, 1) << ghost.output;
+  EXPECT_NE(ghost.output.find("there is no user 'ghost'"), std::string::npos) << ghost.output;
+  EXPECT_NE(ghost.output.find("admin"), std::string::npos) << "it names the users there are: " << ghost.output;
+
+  // On the host, with the data directory, while the server runs.
+  auto r = break_glass(s, "admin");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("unlocked user admin"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("user.unlock by local:"), std::string::npos) << r.output;
+  ASSERT_TRUE(s.running());
+  std::string admin = s.login();
+  ASSERT_FALSE(admin.empty());
+
+  RequestOptions bearer;
+  bearer.bearer = admin;
+  auto ev = s.get("/api/v1/admin/events?action=user.unlock", bearer);
+  ASSERT_EQ(ev.status, 200) << ev.body;
+  auto events = ev.json()["events"];
+  ASSERT_EQ(events.size(), 1u) << ev.body;
+  EXPECT_EQ(events[0]["actor"].get<std::string>().rfind("local:", 0), 0u) << ev.body;
+  EXPECT_EQ(events[0]["source_ip"], "local") << ev.body;
+  EXPECT_NE(events[0]["detail"].get<std::string>().find("break-glass"), std::string::npos) << ev.body;
+  EXPECT_NE(events[0]["detail"].get<std::string>().find("was locked"), std::string::npos) << ev.body;
+
+  // A forgotten password: --password-stdin also sets it (after the policy check) and ends the
+  // user's sessions.
+  auto weak = break_glass(s, "admin", " --password-stdin", "short");
+  EXPECT_EQ(weak.exit_code, 2) << weak.output;
+  EXPECT_EQ(password_login(s, "admin", kAdminPassword).status, 200) << "a refused password changes nothing";
+  auto reset = break_glass(s, "admin", " --password-stdin", "a-new-admin-password");
+  ASSERT_EQ(reset.exit_code, 0) << reset.output;
+  EXPECT_EQ(s.get("/api/v1/me", bearer).status, 401) << "the old sessions ended with the old password";
+  EXPECT_EQ(password_login(s, "admin", kAdminPassword).status, 400);
+  EXPECT_EQ(password_login(s, "admin", "a-new-admin-password").status, 200);
+}
+
+TEST(Security, ALockoutFromTheNetworkIsTemporaryAndLeavesLiveSessionsAlone) {
+  Server s;
+  s.start();
+  std::string admin = s.login();
+  RequestOptions bearer;
+  bearer.bearer = admin;
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(password_login(s, "admin", "not-the-password").status, 400);
+  auto locked = password_login(s, "admin", kAdminPassword);
+  ASSERT_EQ(locked.status, 400) << locked.body;
+  std::string words = locked.json()["error_message"].get<std::string>();
+  EXPECT_NE(words.find("is locked"), std::string::npos) << words;
+  EXPECT_NE(words.find("Try again in 15 minutes"), std::string::npos) << words;
+  // No oracle during the lock: a wrong password gets the very same answer.
+  EXPECT_EQ(password_login(s, "admin", "not-the-password").json()["error_message"], words);
+  // The admin already signed in keeps working, sees the lock and can lift it.
+  auto users = s.get("/api/v1/admin/users", bearer);
+  ASSERT_EQ(users.status, 200) << users.body;
+  auto u = users.json()["users"][0];
+  EXPECT_EQ(u["name"], "admin");
+  EXPECT_EQ(u["locked"], true) << users.body;
+  EXPECT_TRUE(u.contains("locked_until")) << users.body;
+  EXPECT_EQ(s.post("/api/v1/admin/users/admin/unlock", "", bearer).status, 200);
+  EXPECT_EQ(password_login(s, "admin", kAdminPassword).status, 200);
+}

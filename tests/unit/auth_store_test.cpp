@@ -36,16 +36,53 @@ TEST_F(AuthStoreTest, AdminChangesWriteTheirEventInTheSameTransaction) {
 
 TEST_F(AuthStoreTest, LockoutCountsFailuresInsideTheWindowOnly) {
   ASSERT_TRUE(store_->create_user(user("bob"), ev("user.create")));
-  for (int i = 0; i < 4; ++i) EXPECT_FALSE(*store_->record_login_failure("bob", clock_.now() + i, 900, 5));
+  auto fail_at = [&](int64_t t) { return store_->record_login_failure("bob", clock_.now() + t, 900, 5, 0, 86400)->locked_now; };
+  for (int i = 0; i < 4; ++i) EXPECT_FALSE(fail_at(i));
   // The window has passed: counting starts again.
-  EXPECT_FALSE(*store_->record_login_failure("bob", clock_.now() + 1000, 900, 5));
-  for (int i = 0; i < 3; ++i) EXPECT_FALSE(*store_->record_login_failure("bob", clock_.now() + 1001 + i, 900, 5));
-  EXPECT_TRUE(*store_->record_login_failure("bob", clock_.now() + 1010, 900, 5));
-  EXPECT_TRUE((*store_->find_user("bob"))->locked);
+  EXPECT_FALSE(fail_at(1000));
+  for (int i = 0; i < 3; ++i) EXPECT_FALSE(fail_at(1001 + i));
+  EXPECT_TRUE(fail_at(1010));
+  EXPECT_TRUE((*store_->find_user("bob"))->locked) << "lock_for = 0: locked until an admin unlocks";
   ASSERT_TRUE(store_->set_user_locked("bob", false, ev("user.unlock")));
   auto u = *store_->find_user("bob");
   EXPECT_FALSE(u->locked);
   EXPECT_EQ(u->failed_logins, 0);
+}
+
+TEST_F(AuthStoreTest, TemporaryLockoutsDoubleUntilASuccessfulLoginOrUnlock) {
+  ASSERT_TRUE(store_->create_user(user("bob"), ev("user.create")));
+  int64_t t = clock_.now();
+  auto lock_round = [&](int64_t at) {
+    store::LockoutResult r;
+    for (int i = 0; i < 3; ++i) r = *store_->record_login_failure("bob", at + i, 900, 3, 600, 2400);
+    return r;
+  };
+  auto r1 = lock_round(t);
+  EXPECT_TRUE(r1.locked_now);
+  EXPECT_EQ(r1.locked_until, t + 2 + 600);
+  auto u = *store_->find_user("bob");
+  EXPECT_FALSE(u->locked) << "a temporary lock is not the admin's lock (it leaves live tokens alone)";
+  EXPECT_EQ(u->locked_until, t + 602);
+  EXPECT_EQ(u->lockouts, 1);
+  // Failures during the lock are not counted.
+  EXPECT_FALSE(store_->record_login_failure("bob", t + 300, 900, 3, 600, 2400)->locked_now);
+  EXPECT_EQ((*store_->find_user("bob"))->failed_logins, 3);
+  // After it, a fresh count; the next lock lasts twice as long, then four times, capped at 2400.
+  EXPECT_EQ(lock_round(t + 700).locked_until, t + 702 + 1200);
+  EXPECT_EQ(lock_round(t + 2000).locked_until, t + 2002 + 2400);
+  EXPECT_EQ(lock_round(t + 5000).locked_until, t + 5002 + 2400);
+  // A successful login forgets the history: the next lock is the short one again.
+  ASSERT_TRUE(store_->clear_login_failures("bob"));
+  u = *store_->find_user("bob");
+  EXPECT_EQ(u->locked_until, 0);
+  EXPECT_EQ(u->lockouts, 0);
+  EXPECT_EQ(u->failed_logins, 0);
+  EXPECT_EQ(lock_round(t + 8000).locked_until, t + 8002 + 600);
+  // An admin's unlock clears the temporary lock and its history too.
+  ASSERT_TRUE(store_->set_user_locked("bob", false, ev("user.unlock")));
+  u = *store_->find_user("bob");
+  EXPECT_EQ(u->locked_until, 0);
+  EXPECT_EQ(u->lockouts, 0);
 }
 
 TEST_F(AuthStoreTest, GrantSearchIsCaseInsensitiveSubstringAndEscapesWildcards) {

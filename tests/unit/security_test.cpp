@@ -110,6 +110,8 @@ TEST(Security, DefaultLimitsAndCostsAreTheDocumentedOnes) {
   EXPECT_EQ(c->auth.pwhash_mem_mib, 64);
   EXPECT_EQ(c->auth.lockout_threshold, 5);
   EXPECT_EQ(c->auth.lockout_window, 15 * 60);
+  EXPECT_EQ(c->auth.lockout_duration, 15 * 60);
+  EXPECT_EQ(c->auth.session_idle_timeout, 30 * 60);
   EXPECT_EQ(c->auth.client_failures_per_minute, 10);
   EXPECT_EQ(c->auth.address_failures_per_minute, 50);
   EXPECT_EQ(c->auth.access_token_ttl, 3600);

@@ -454,3 +454,160 @@ TEST_F(TokenServiceTest, TokensOfAGrantStopWhenTheGrantExpires) {
   ASSERT_FALSE(p);
   EXPECT_EQ(p.error().description, "The token's grant expired.");
 }
+
+// ---- P7: a lockout is temporary, so it is no remote kill switch (docs/security.md) ----
+
+TEST_F(TokenServiceTest, ALockoutLastsLockoutDurationAndLeavesLiveSessionsAlone) {
+  auto live = tokens_->token(password_req(ro_));
+  ASSERT_TRUE(live);
+  for (int i = 0; i < 3; ++i) (void)tokens_->token(password_req(ro_, "wrong password!!"));
+  // During the lock the right and a wrong password get the same answer: no oracle for a guesser.
+  auto right = tokens_->token(password_req(ro_));
+  ASSERT_FALSE(right);
+  EXPECT_EQ(right.error().error, "invalid_grant");
+  EXPECT_NE(right.error().message.find("is locked"), std::string::npos) << right.error().message;
+  EXPECT_NE(right.error().message.find("15 minutes"), std::string::npos) << right.error().message;
+  EXPECT_EQ(tokens_->token(password_req(ro_, "wrong password!!")).error().message, right.error().message);
+  // Someone who can only reach the token endpoint cannot end the user's session.
+  EXPECT_TRUE(tokens_->authenticate(live->access_token));
+  auto refresh = password_req(ro_);
+  refresh.grant_type = "refresh_token";
+  refresh.refresh_token = live->refresh_token;
+  EXPECT_TRUE(tokens_->token(refresh));
+  clock_.advance(15 * 60 - 1);
+  EXPECT_FALSE(tokens_->token(password_req(ro_)));
+  clock_.advance(1);
+  EXPECT_TRUE(tokens_->token(password_req(ro_))) << "the lock ends by itself";
+}
+
+TEST_F(TokenServiceTest, EachFurtherLockoutLastsTwiceAsLongUntilALoginSucceeds) {
+  auto lock = [&] { for (int i = 0; i < 3; ++i) (void)tokens_->token(password_req(ro_, "wrong password!!")); };
+  lock();
+  clock_.advance(15 * 60);
+  lock();  // the second lock without a successful login in between: 30 minutes
+  clock_.advance(29 * 60);
+  EXPECT_FALSE(tokens_->token(password_req(ro_)));
+  clock_.advance(60);
+  ASSERT_TRUE(tokens_->token(password_req(ro_)));
+  lock();  // after a successful login the next lock is short again
+  clock_.advance(15 * 60);
+  EXPECT_TRUE(tokens_->token(password_req(ro_)));
+  events_->flush();
+  domain::EventFilter f;
+  f.action = "user.lock";
+  auto page = store_->list_events(f);
+  ASSERT_TRUE(page);
+  ASSERT_EQ(page->events.size(), 3u);
+  EXPECT_NE(page->events[1].detail.find("for 30 minutes"), std::string::npos) << page->events[1].detail;
+}
+
+TEST_F(TokenServiceTest, LockoutDurationZeroLocksUntilAnAdminUnlocks) {
+  domain::AccessPolicy policy;
+  policy.cost.ops = 1;
+  policy.cost.mem = 8 * 1024 * 1024;
+  policy.lockout_threshold = 3;
+  policy.lockout_duration = 0;
+  domain::AccessService access(*store_, clock_, policy);
+  oauth::TokenService svc(*store_, access, *events_, clock_, "k", oauth::TokenPolicy{});
+  auto live = svc.token(password_req(ro_));
+  ASSERT_TRUE(live);
+  for (int i = 0; i < 3; ++i) (void)svc.token(password_req(ro_, "wrong password!!"));
+  clock_.advance(30 * 86400);
+  auto t = svc.token(password_req(ro_));
+  ASSERT_FALSE(t);
+  EXPECT_NE(t.error().message.find("Ask an administrator"), std::string::npos);
+  EXPECT_FALSE(svc.authenticate(live->access_token)) << "as before: the lock ends the user's tokens";
+  ASSERT_TRUE(access.set_locked("alice", false, {"admin", "ip"}));
+  EXPECT_TRUE(svc.token(password_req(ro_)));
+}
+
+TEST_F(TokenServiceTest, BreakGlassUnlockClearsTheLockAndCanSetAPassword) {
+  for (int i = 0; i < 3; ++i) (void)tokens_->token(password_req(ro_, "wrong password!!"));
+  ASSERT_FALSE(tokens_->token(password_req(ro_)));
+  EXPECT_FALSE(access_->break_glass_unlock("alice", "short", {"local:root", "local"}))
+      << "a password that breaks the policy changes nothing";
+  ASSERT_FALSE(tokens_->token(password_req(ro_)));
+  ASSERT_TRUE(access_->break_glass_unlock("alice", "", {"local:root", "local"}));
+  EXPECT_TRUE(tokens_->token(password_req(ro_)));
+  ASSERT_TRUE(access_->break_glass_unlock("alice", "a new long password", {"local:root", "local"}));
+  EXPECT_TRUE(tokens_->token(password_req(ro_, "a new long password")));
+  auto missing = access_->break_glass_unlock("nobody", "", {"local:root", "local"});
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
+  events_->flush();
+  domain::EventFilter f;
+  f.action = "user.unlock";
+  auto page = store_->list_events(f);
+  ASSERT_TRUE(page);
+  ASSERT_EQ(page->events.size(), 2u);
+  EXPECT_EQ(page->events.back().actor, "local:root");
+  EXPECT_NE(page->events.back().detail.find("locked temporarily"), std::string::npos) << page->events.back().detail;
+  EXPECT_NE(page->events.back().detail.find("break-glass"), std::string::npos);
+}
+
+// ---- W5: the built-in client's sessions end on the server after session_idle_timeout ----
+
+TEST_F(TokenServiceTest, TheBuiltInClientsSessionEndsAfterTheIdleLimit) {
+  oauth::TokenPolicy tp;
+  tp.session_idle_timeout = 30 * 60;  // the default
+  oauth::TokenService svc(*store_, *access_, *events_, clock_, "k", tp);
+  auto req = password_req(ro_);
+  req.client_id = oauth::kFirstPartyClientId;
+  req.client_secret.clear();
+  req.client_secret_given = false;
+  auto t = svc.token(req);
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->expires_in, 30 * 60) << "access tokens live at most the idle limit";
+  auto refresh = req;
+  refresh.grant_type = "refresh_token";
+  // Activity keeps the session: each rotation starts the idle limit again.
+  for (int i = 0; i < 4; ++i) {
+    clock_.advance(29 * 60);
+    refresh.refresh_token = t->refresh_token;
+    t = svc.token(refresh);
+    ASSERT_TRUE(t) << "rotation " << i << ": " << t.error().description;
+    EXPECT_EQ(t->expires_in, 30 * 60);
+  }
+  // Idle: the access token and the refresh token both end at the idle limit.
+  clock_.advance(30 * 60 - 1);
+  EXPECT_TRUE(svc.authenticate(t->access_token));
+  clock_.advance(1);
+  EXPECT_FALSE(svc.authenticate(t->access_token));
+  refresh.refresh_token = t->refresh_token;
+  auto late = svc.token(refresh);
+  ASSERT_FALSE(late);
+  // The same answer as any expired refresh token.
+  EXPECT_EQ(late.error().status, 400);
+  EXPECT_EQ(late.error().error, "invalid_grant");
+  EXPECT_EQ(late.error().message, "The refresh token is invalid, expired or already used. Log in again.");
+  auto f = failures();
+  ASSERT_FALSE(f.empty());
+  EXPECT_NE(f.front().detail.find("session idle"), std::string::npos) << f.front().detail;
+}
+
+TEST_F(TokenServiceTest, TheIdleLimitShortensOnlyTheBuiltInClientsTokens) {
+  oauth::TokenPolicy tp;
+  tp.access_ttl = 3600;
+  tp.session_idle_timeout = 10 * 60;
+  oauth::TokenService svc(*store_, *access_, *events_, clock_, "k", tp);
+  EXPECT_EQ(svc.access_ttl_for(oauth::kFirstPartyClientId), 10 * 60);
+  EXPECT_EQ(svc.refresh_ttl_for(oauth::kFirstPartyClientId), 10 * 60);
+  EXPECT_EQ(svc.access_ttl_for(ro_.grant.client_id), 3600);
+  EXPECT_EQ(svc.refresh_ttl_for(ro_.grant.client_id), 14 * 86400);
+  // A Resource Owner Grant (a manager) keeps its hour and its 14 days.
+  auto t = svc.token(password_req(ro_));
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->expires_in, 3600);
+  clock_.advance(3599);
+  EXPECT_TRUE(svc.authenticate(t->access_token));
+  clock_.advance(13 * 86400);
+  auto refresh = password_req(ro_);
+  refresh.grant_type = "refresh_token";
+  refresh.refresh_token = t->refresh_token;
+  EXPECT_TRUE(svc.token(refresh));
+  // An access-token lifetime shorter than the idle limit is kept for the built-in client too.
+  tp.access_ttl = 300;
+  oauth::TokenService short_svc(*store_, *access_, *events_, clock_, "k", tp);
+  EXPECT_EQ(short_svc.access_ttl_for(oauth::kFirstPartyClientId), 300);
+  EXPECT_EQ(short_svc.refresh_ttl_for(oauth::kFirstPartyClientId), 10 * 60);
+}

@@ -6,7 +6,9 @@
 // sessionStorage or a cookie), so a reload or a closed tab ends the session. The access token is
 // renewed with the refresh token shortly before it expires (one renewal at a time: the server
 // rotates refresh tokens and treats a reused one as theft). After IDLE_LIMIT_MS without a key
-// press, click, touch or wheel the session ends; logging out revokes both tokens.
+// press, click, touch or wheel the session ends; logging out revokes both tokens. The server
+// enforces its own idle limit too (auth.session_idle_timeout, 30 minutes by default: a refresh
+// token of this client not used within it is dead), which must stay above IDLE_LIMIT_MS.
 
 export const CLIENT_ID = 'licsat-admin';
 export const IDLE_LIMIT_MS = 15 * 60 * 1000;
@@ -71,8 +73,11 @@ function keepTokens(t) {
     expiresAt: Date.now() + ttlMs,
   };
   clearTimeout(refreshTimer);
-  // Renew a minute before expiry (or at 80 % of a short lifetime).
-  const lead = Math.min(60 * 1000, ttlMs * 0.2);
+  // Renew well before expiry: five minutes before (or at 75 % of a short lifetime). The server
+  // gives this client's access token and refresh token the same lifetime, its session idle limit
+  // (auth.session_idle_timeout, 30 minutes by default), so a renewal that comes late finds the
+  // refresh token expired too; browsers may delay timers of background tabs by up to a minute.
+  const lead = Math.min(5 * 60 * 1000, ttlMs * 0.25);
   refreshTimer = setTimeout(() => {
     renew().catch(() => end('Your session could not be renewed. Sign in again.'));
   }, Math.max(1000, ttlMs - lead));

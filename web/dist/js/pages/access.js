@@ -12,7 +12,7 @@ export async function render(root, ctx) {
   const listBox = h('div', { id: 'user-list' });
   root.append(h('h1', {}, 'Access Management'),
     h('p', { class: 'muted' }, 'Users sign in to this workspace, to licsat admin and, through a Resource Owner Grant, from managers. ',
-      'A user is locked automatically after repeated failed logins.'),
+      'A user is locked for a while after repeated failed logins; unlock ends the lock at once.'),
     addUserForm(listBox, ctx),
     h('h2', {}, 'Users'),
     listBox);
@@ -73,7 +73,9 @@ async function loadUsers(box, ctx) {
   box.replaceChildren(table([
     { label: 'User', cell: (u) => h('strong', {}, u.name, u.name === me.name ? ' (you)' : '') },
     { label: 'Role', cell: (u) => roleSelect(u, box, ctx) },
-    { label: 'Status', cell: (u) => (u.locked ? h('span', { class: 'badge bad' }, 'Locked') : h('span', { class: 'badge ok' }, 'Active')) },
+    { label: 'Status', cell: (u) => (u.locked
+      ? h('span', {}, h('span', { class: 'badge bad' }, 'Locked'), u.locked_until ? h('span', {}, ' until ', timeEl(u.locked_until)) : null)
+      : h('span', { class: 'badge ok' }, 'Active')) },
     { label: 'Failed logins', cell: (u) => String(u.failed_logins ?? 0), class: 'num' },
     { label: 'Created', cell: (u) => h('span', {}, timeEl(u.created_at), u.created_by ? ` by ${u.created_by}` : '') },
     { label: 'Actions', cell: (u) => h('div', { class: 'actions' },
