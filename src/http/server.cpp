@@ -14,6 +14,7 @@
 
 #include "core/log.h"
 #include "http/asio.h"
+#include "http/beast_request.h"
 
 namespace licsat::http {
 
@@ -298,26 +299,14 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
     if (ec) return on_read_error(ec, false);
     read_deadline_.cancel();
     auto msg = parser_->release();
-    Request req;
-    req.method = std::string(msg.method_string());
-    std::string target(msg.target());
-    auto q = target.find('?');
-    req.path = target.substr(0, q);
-    if (q != std::string::npos) req.query = target.substr(q + 1);
-    for (const auto& f : msg) {
-      std::string name(f.name_string());
-      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      req.headers.emplace_back(std::move(name), std::string(f.value()));
-    }
-    req.body = std::move(msg.body());
-    req.peer = peer_;
+    unsigned version = msg.version();
+    bool keep = msg.keep_alive();
+    Request req = to_request(std::move(msg), peer_);
     // Reads (GET, HEAD) are answered here on the I/O thread: in WAL mode they never wait for a
     // writer. Writes run on the worker pool, because they wait for the database's one writer (a
     // token for its group commit, a usage report for its whole transaction) and many waiting at
     // once is what makes those commits large; `back` (this session's strand, counted as
     // outstanding work) keeps the I/O threads running until the response is back on the strand.
-    unsigned version = msg.version();
-    bool keep = msg.keep_alive();
     if (req.method == "GET" || req.method == "HEAD") {
       std::string route;
       Response res = handle(req, route);

@@ -10,6 +10,7 @@
 
 #include "fuzz_app.h"
 #include "http/asio.h"
+#include "http/beast_request.h"
 
 namespace bhttp = boost::beast::http;
 using namespace licsat;
@@ -66,21 +67,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
 
     auto msg = parser.release();
-    http::Request req;
-    req.method = std::string(msg.method_string());
-    std::string target(msg.target());
-    auto q = target.find('?');
-    req.path = target.substr(0, q);
-    if (q != std::string::npos) req.query = target.substr(q + 1);
-    for (const auto& f : msg) {
-      std::string name(f.name_string());
-      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      req.headers.emplace_back(std::move(name), std::string(f.value()));
-    }
-    req.body = std::move(msg.body());
-    req.peer = "192.0.2.7";
+    bool keep = msg.keep_alive();
+    http::Request req = http::to_request(std::move(msg), "192.0.2.7");
     check_response(fa.serve(req));
-    if (!msg.keep_alive()) break;
+    if (!keep) break;
   }
   return 0;
 }
