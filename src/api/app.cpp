@@ -59,7 +59,7 @@ Result<std::unique_ptr<App>> build_app(const ServerConfig& cfg, std::string* adm
       ::close(fd);
     }
   }
-  auto db = store::open_database(url, std::max(4, cfg.threads * 2));
+  auto db = store::open_database(url, std::max(8, cfg.threads * 4));
   if (!db) return fail(db.error());
   app->db = std::move(*db);
   auto applied = store::migrate(*app->db);

@@ -79,29 +79,50 @@ http::Response oauth_error(const oauth::OAuthError& e, bool used_basic) {
   return r;
 }
 
+http::Response issued_response(const oauth::IssuedTokens& t) {
+  nlohmann::json j = {{"access_token", t.access_token},
+                      {"token_type", "Bearer"},
+                      {"expires_in", t.expires_in},
+                      {"scope", t.scope},
+                      {"created_at", t.created_at}};
+  if (!t.refresh_token.empty()) j["refresh_token"] = t.refresh_token;
+  auto r = http::json_response(200, j);
+  r.set("Cache-Control", "no-store").set("Pragma", "no-cache");
+  return r;
+}
+
+http::Response token_response(const oauth::TokenService::TokenResult& issued, bool basic) {
+  return issued ? issued_response(*issued) : oauth_error(issued.error(), basic);
+}
+
+// Runs on the I/O thread. client_credentials is minted and its answer built here, and sent once
+// the writer thread has committed the token, without holding a thread meanwhile; the grants with
+// slow work (argon2id, a refresh token's rotation) run on the worker pool.
 http::Response token(App& app, http::Request& req) {
   bool basic = false;
   auto t = to_token_request(req, &basic);
   if (!t) return oauth_error(t.error(), basic);
-  auto issued = app.tokens->token(*t);
-  if (!issued) return oauth_error(issued.error(), basic);
-  nlohmann::json j = {{"access_token", issued->access_token},
-                      {"token_type", "Bearer"},
-                      {"expires_in", issued->expires_in},
-                      {"scope", issued->scope},
-                      {"created_at", issued->created_at}};
-  if (!issued->refresh_token.empty()) j["refresh_token"] = issued->refresh_token;
-  auto r = http::json_response(200, j);
-  r.set("Cache-Control", "no-store").set("Pragma", "no-cache");
-  return r;
+  if (t->grant_type != "client_credentials")
+    return http::defer([&app, t = std::move(*t), basic](const http::Respond& respond) {
+      respond(token_response(app.tokens->token(t), basic));
+    }, true);
+  auto pending = app.tokens->mint_client_credentials(*t);
+  if (!pending) return oauth_error(pending.error(), basic);
+  auto answer = std::make_shared<http::Response>(issued_response(pending->issued));
+  return http::defer([&app, pending = std::make_shared<oauth::PendingTokens>(std::move(*pending)), answer,
+                      basic](const http::Respond& respond) {
+    app.tokens->store_async(std::move(*pending), [respond, answer, basic](const Status& s) {
+      respond(s ? std::move(*answer) : oauth_error(oauth::not_stored_error(), basic));
+    });
+  }, false);
 }
 
 }  // namespace
 
 void add_oauth_routes(App& app) {
   auto tok = [&app](http::Request& req) { return token(app, req); };
-  app.router.add("POST", "/oauth/token", tok);
-  app.router.add("POST", "/backend/oauth/token", tok);
+  app.router.add_inline("POST", "/oauth/token", tok);
+  app.router.add_inline("POST", "/backend/oauth/token", tok);
 
   app.router.add("POST", "/oauth/revoke", [&app](http::Request& req) {
     bool basic = false;

@@ -39,7 +39,7 @@ int serve(ServeFlags& f) {
     return kUsage;
   }
   log::init(cfg->log_format, cfg->log_level);
-  if (cfg->threads <= 0) cfg->threads = std::max(2u, std::thread::hardware_concurrency()) * 2;
+  if (cfg->threads <= 0) cfg->threads = static_cast<int>(std::max(2u, std::thread::hardware_concurrency()));
   if (cfg->workers <= 0) cfg->workers = 32;
 
   auto listen = http::parse_listen(cfg->listen);
@@ -145,7 +145,7 @@ void add_serve(CLI::App& app) {
       {"--upstream", "upstream.url", "URL of the authority this server is a satellite of"},
       {"--log-format", "log_format", "text or json"},
       {"--log-level", "log_level", "debug, info, warn or error"},
-      {"--threads", "threads", "I/O threads: TLS and HTTP parsing (default: 2 per core)"},
+      {"--threads", "threads", "I/O threads, one event loop each: TLS and HTTP (default: one per core, at least 2)"},
       {"--workers", "workers", "Handler threads: requests that wait on the database (default: 32)"},
       {"--max-body-bytes", "limits.max_body_bytes", "Largest request body, except usage reports"},
       {"--max-usage-body-bytes", "limits.max_usage_body_bytes", "Largest usage report body"},

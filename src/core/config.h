@@ -32,7 +32,7 @@ struct ServerConfig {
   std::string database;            // empty: SQLite at DATA/licsat.db; or postgresql://…
   std::string log_format = "text"; // text | json
   std::string log_level = "info";
-  int threads = 0;                 // I/O threads (TLS, HTTP parsing); 0: two per core
+  int threads = 0;                 // I/O threads, one event loop each (TLS, HTTP); 0: one per core, at least 2
   int workers = 0;                 // handler threads (database work); 0: 32
 
   struct Limits {

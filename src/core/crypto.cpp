@@ -4,6 +4,7 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <cstring>
 #include <mutex>
 #include <semaphore>
 #include <stdexcept>
@@ -54,6 +55,32 @@ std::string keyed_hash(std::string_view key, std::string_view data) {
   crypto_auth_hmacsha256_update(&st, reinterpret_cast<const unsigned char*>(data.data()), data.size());
   crypto_auth_hmacsha256_final(&st, mac);
   return to_hex(std::string_view(reinterpret_cast<const char*>(mac), sizeof mac));
+}
+
+static_assert(sizeof(crypto_auth_hmacsha256_state) <= 512, "KeyedHasher::state_ is too small");
+
+KeyedHasher::KeyedHasher(std::string_view key, std::string_view prefix) {
+  auto* st = reinterpret_cast<crypto_auth_hmacsha256_state*>(state_);
+  crypto_auth_hmacsha256_init(st, reinterpret_cast<const unsigned char*>(key.data()), key.size());
+  crypto_auth_hmacsha256_update(st, reinterpret_cast<const unsigned char*>(prefix.data()), prefix.size());
+}
+
+KeyedHasher::~KeyedHasher() { sodium_memzero(state_, sizeof state_); }
+
+std::string KeyedHasher::operator()(std::string_view data) const {
+  crypto_auth_hmacsha256_state st;
+  std::memcpy(&st, state_, sizeof st);
+  crypto_auth_hmacsha256_update(&st, reinterpret_cast<const unsigned char*>(data.data()), data.size());
+  unsigned char mac[crypto_auth_hmacsha256_BYTES];
+  crypto_auth_hmacsha256_final(&st, mac);
+  sodium_memzero(&st, sizeof st);
+  return to_hex(std::string_view(reinterpret_cast<const char*>(mac), sizeof mac));
+}
+
+std::string random_bytes(size_t n) {
+  std::string out(n, '\0');
+  randombytes_buf(out.data(), n);
+  return out;
 }
 
 bool equal_ct(std::string_view a, std::string_view b) {
@@ -139,6 +166,25 @@ Result<std::string> from_base64(std::string_view text) {
   if (sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), text.data(),
                         text.size(), nullptr, &len, nullptr, sodium_base64_VARIANT_ORIGINAL) != 0) {
     return fail(Error::invalid("not valid base64"));
+  }
+  out.resize(len);
+  return out;
+}
+
+std::string to_base64url(std::string_view bytes) {
+  const int variant = sodium_base64_VARIANT_URLSAFE_NO_PADDING;
+  std::string out(sodium_base64_ENCODED_LEN(bytes.size(), variant), '\0');
+  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), variant);
+  out.resize(out.find('\0'));
+  return out;
+}
+
+Result<std::string> from_base64url(std::string_view text) {
+  std::string out(text.size(), '\0');
+  size_t len = 0;
+  if (sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), text.data(), text.size(), nullptr,
+                        &len, nullptr, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0) {
+    return fail(Error::invalid("not valid base64url"));
   }
   out.resize(len);
   return out;

@@ -20,6 +20,23 @@ std::string random_urlsafe(size_t n_bytes);
 // entropy, so a slow KDF buys nothing; the key keeps a stolen database from being checked offline.
 std::string keyed_hash(std::string_view key, std::string_view data);
 
+// keyed_hash() with one key, for the hot path: the key's HMAC state is computed once, so each
+// hash costs the data's compressions only. Same output as keyed_hash(key, prefix + data).
+class KeyedHasher {
+ public:
+  KeyedHasher(std::string_view key, std::string_view prefix);
+  ~KeyedHasher();
+  KeyedHasher(const KeyedHasher&) = delete;
+  KeyedHasher& operator=(const KeyedHasher&) = delete;
+  std::string operator()(std::string_view data) const;
+
+ private:
+  alignas(64) unsigned char state_[512];  // crypto_auth_hmacsha256_state, after key and prefix
+};
+
+// `n` random bytes.
+std::string random_bytes(size_t n);
+
 // Constant-time equality; unequal lengths return false without comparing contents.
 bool equal_ct(std::string_view a, std::string_view b);
 
@@ -43,6 +60,9 @@ std::string to_hex(std::string_view bytes);
 Result<std::string> from_hex(std::string_view hex);
 std::string to_base64(std::string_view bytes);
 Result<std::string> from_base64(std::string_view text);
+// base64url without padding (RFC 4648 §5), as random_urlsafe() writes it.
+std::string to_base64url(std::string_view bytes);
+Result<std::string> from_base64url(std::string_view text);
 // SHA-256 hex of data, for fingerprints of public keys.
 std::string sha256_hex(std::string_view data);
 

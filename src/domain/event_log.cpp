@@ -1,5 +1,7 @@
 #include "domain/event_log.h"
 
+#include <pthread.h>
+
 #include <chrono>
 #include <vector>
 
@@ -53,6 +55,7 @@ void EventLog::flush() {
 }
 
 void EventLog::run() {
+  pthread_setname_np(pthread_self(), "licsat-events");
   std::unique_lock l(mu_);
   for (;;) {
     cv_.wait_for(l, std::chrono::milliseconds(200), [&] { return stop_ || flush_wanted_ || queue_.size() >= kBatch; });

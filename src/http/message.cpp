@@ -1,5 +1,7 @@
 #include "http/message.h"
 
+#include <future>
+
 #include <nlohmann/json.hpp>
 
 namespace licsat::http {
@@ -15,6 +17,22 @@ Response json_response(int status, const nlohmann::json& body) {
   r.status = status;
   r.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return r;
+}
+
+Response defer(std::function<void(Respond)> fn, bool blocks) {
+  Response r;
+  r.deferred = std::move(fn);
+  r.deferred_blocks = blocks;
+  return r;
+}
+
+Response settle(Response r) {
+  if (!r.deferred) return r;
+  std::promise<Response> answer;
+  auto later = answer.get_future();
+  auto fn = std::move(r.deferred);
+  fn([&answer](Response x) { answer.set_value(std::move(x)); });
+  return later.get();
 }
 
 Response error_response(int status, std::string_view code, std::string_view message) {

@@ -2,6 +2,7 @@
 // handlers and their tests never include Beast.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -26,11 +27,20 @@ struct Request {
   std::optional<std::string_view> header(std::string_view name) const;
 };
 
+struct Response;
+// Delivers a deferred response; callable from any thread, exactly once.
+using Respond = std::function<void(Response)>;
+
 struct Response {
   int status = 200;
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  // Set when the answer is not ready as the handler returns (it waits for a commit, or for
+  // work too slow for an I/O thread): the server calls `deferred` once with a Respond, on the
+  // worker pool when `deferred_blocks`, else where the handler ran. The fields above are unused.
+  std::function<void(Respond)> deferred;
+  bool deferred_blocks = false;
 
   Response& set(std::string name, std::string value) {
     headers.emplace_back(std::move(name), std::move(value));
@@ -39,6 +49,12 @@ struct Response {
 };
 
 Response json_response(int status, const nlohmann::json& body);
+// A response computed later by `fn`: on the worker pool when `blocks` (argon2id, a commit
+// waited for), else `fn` must not block and delivers its answer through the Respond it gets.
+Response defer(std::function<void(Respond)> fn, bool blocks);
+// The response itself, or the deferred one's once delivered (waits for it on this thread):
+// for callers of the router outside the server (tests, fuzz targets).
+Response settle(Response r);
 // The JSON error body of every non-OAuth error: {"error": code, "error_description": message,
 // "error_message": message}. The same three fields as OAuth errors, so one client parser fits all.
 Response error_response(int status, std::string_view code, std::string_view message);

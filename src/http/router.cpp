@@ -33,7 +33,7 @@ bool matches(const Route& r, const std::vector<std::string>& segs, std::map<std:
 }  // namespace
 
 void Router::add(std::string method, std::string pattern, Handler h, int64_t max_body) {
-  Route r{std::move(method), std::move(pattern), std::move(h), max_body, {}};
+  Route r{std::move(method), std::move(pattern), std::move(h), max_body, false, {}};
   r.segments = split_path(r.pattern);
   routes_.push_back(std::move(r));
 }
@@ -61,8 +61,16 @@ int64_t Router::body_limit(const std::string& method, const std::string& path, i
   return fallback;
 }
 
+void Router::add_inline(std::string method, std::string pattern, Handler h) {
+  add(std::move(method), std::move(pattern), std::move(h));
+  routes_.back().inline_handler = true;
+}
+
 Response Router::dispatch(Request& req, std::string* route_pattern) const {
-  Match m = match(req);
+  return dispatch(req, match(req), route_pattern);
+}
+
+Response Router::dispatch(Request& req, const Match& m, std::string* route_pattern) const {
   if (m.route) {
     if (route_pattern) *route_pattern = m.route->pattern;
     return m.route->handler(req);

@@ -18,6 +18,9 @@ struct Route {
   std::string pattern;
   Handler handler;
   int64_t max_body = 0;  // 0: the server's default limit
+  // Runs on the I/O thread whatever its method: the handler never blocks (what would, it
+  // defers). Other writes run on the worker pool, reads on the I/O thread.
+  bool inline_handler = false;
   std::vector<std::string> segments;
 };
 
@@ -30,6 +33,8 @@ struct Match {
 class Router {
  public:
   void add(std::string method, std::string pattern, Handler h, int64_t max_body = 0);
+  // A route whose handler never blocks (see Route::inline_handler).
+  void add_inline(std::string method, std::string pattern, Handler h);
   // Finds the route and fills req.params.
   Match match(Request& req) const;
   // The body limit of the route a request line would reach, before the body is read.
@@ -37,6 +42,8 @@ class Router {
   const std::vector<Route>& routes() const { return routes_; }
   // Serves a request: 404/405 when nothing matches.
   Response dispatch(Request& req, std::string* route_pattern) const;
+  // Serves a request already matched by match().
+  Response dispatch(Request& req, const Match& m, std::string* route_pattern) const;
 
  private:
   std::vector<Route> routes_;

@@ -1,6 +1,7 @@
 #include "http/server.h"
 
 #include <openssl/ssl.h>
+#include <pthread.h>
 #include <sys/resource.h>
 
 #include <array>
@@ -23,6 +24,9 @@ namespace ssl = boost::asio::ssl;
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using tcp = boost::asio::ip::tcp;
+// Connections use their loop's executor type directly: no strand, no type-erased executor.
+using Socket = net::basic_stream_socket<tcp, net::io_context::executor_type>;
+using Stream = beast::basic_stream<tcp, net::io_context::executor_type, beast::unlimited_rate_policy>;
 
 Result<std::pair<std::string, uint16_t>> parse_listen(const std::string& listen) {
   auto colon = listen.rfind(':');
@@ -70,10 +74,17 @@ class Server::Impl {
   class Session;
 
   Impl(ServerOptions o, const Router& r, Metrics& m)
-      : opt(std::move(o)), router(r), metrics(m), ioc(std::max(1, opt.threads)),
+      : opt(std::move(o)), router(r), metrics(m), loops(make_loops(opt.threads)), ioc(*loops.front()),
         workers(static_cast<size_t>(std::max(1, opt.workers))), tls(ssl::context::tls_server),
-        acceptor(net::make_strand(ioc)), accept_retry(acceptor.get_executor()), signals(ioc, SIGTERM, SIGINT),
-        deadline(ioc) {}
+        acceptor(ioc), accept_retry(ioc), signals(ioc, SIGTERM, SIGINT), deadline(ioc) {}
+
+  // One event loop per I/O thread, as nginx's workers: a connection lives on one loop, so its
+  // handlers need no strand and never move between cores.
+  static std::vector<std::unique_ptr<net::io_context>> make_loops(int threads) {
+    std::vector<std::unique_ptr<net::io_context>> v;
+    for (int i = 0; i < std::max(1, threads); ++i) v.push_back(std::make_unique<net::io_context>(1));
+    return v;
+  }
 
   Status start() {
     // TLS 1.2 and 1.3 only; no compression, no renegotiation; the server picks the cipher.
@@ -118,8 +129,16 @@ class Server::Impl {
       shutdown();
     });
     do_accept();
+    // The other loops have no work until their first connection: guards keep them running
+    // until shutdown, when the listener's loop releases them.
+    for (size_t i = 1; i < loops.size(); ++i) guards.push_back(net::make_work_guard(*loops[i]));
     std::vector<std::thread> extra;
-    for (int i = 1; i < std::max(1, opt.threads); ++i) extra.emplace_back([this] { ioc.run(); });
+    for (size_t i = 1; i < loops.size(); ++i)
+      extra.emplace_back([this, i] {
+        pthread_setname_np(pthread_self(), ("licsat-io" + std::to_string(i)).c_str());
+        loops[i]->run();
+      });
+    pthread_setname_np(pthread_self(), "licsat-io0");
     ioc.run();
     for (auto& t : extra) t.join();
     workers.join();
@@ -128,6 +147,7 @@ class Server::Impl {
   void shutdown() {
     net::post(acceptor.get_executor(), [this] {
       if (draining.exchange(true)) return;
+      guards.clear();
       boost::system::error_code ec;
       acceptor.close(ec);
       accept_retry.cancel();
@@ -138,7 +158,7 @@ class Server::Impl {
       deadline.async_wait([this](const boost::system::error_code& e) {
         if (!e) {
           log::warn("shutdown deadline reached, stopping with connections open");
-          ioc.stop();
+          for (auto& l : loops) l->stop();
         }
       });
       close_idle_sessions();
@@ -152,13 +172,16 @@ class Server::Impl {
   ServerOptions opt;
   const Router& router;
   Metrics& metrics;
-  net::io_context ioc;
+  std::vector<std::unique_ptr<net::io_context>> loops;
+  net::io_context& ioc;  // the first loop: listener, signals, shutdown
+  std::vector<net::executor_work_guard<net::io_context::executor_type>> guards;
+  size_t next_loop = 0;  // round-robin of new connections over the loops
   // Handlers of writes run here, not on the I/O threads: they wait for the database's writer (a
   // token for its group commit), and many waiting at once is what makes those commits large.
   net::thread_pool workers;
   ssl::context tls;
   tcp::acceptor acceptor;
-  net::steady_timer accept_retry;  // on the acceptor's strand
+  net::steady_timer accept_retry;  // on the listener's loop
   net::signal_set signals;
   net::steady_timer deadline;
   std::atomic<bool> draining{false};
@@ -171,7 +194,7 @@ class Server::Impl {
 
 class Server::Impl::Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(Impl& srv, tcp::socket&& socket)
+  Session(Impl& srv, Socket&& socket)
       : srv_(srv), stream_(std::move(socket), srv.tls), read_deadline_(stream_.get_executor()) {
     boost::system::error_code ec;
     auto ep = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
@@ -192,7 +215,7 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
     });
   }
 
-  // Runs on the session's strand: closes the connection if no request is being served.
+  // Runs on the session's loop: closes the connection if no request is being served.
   void close_if_idle() {
     net::post(stream_.get_executor(), [self = shared_from_this()] {
       if (!self->busy_) beast::get_lowest_layer(self->stream_).cancel();
@@ -302,35 +325,68 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
     unsigned version = msg.version();
     bool keep = msg.keep_alive();
     Request req = to_request(std::move(msg), peer_);
-    // Reads (GET, HEAD) are answered here on the I/O thread: in WAL mode they never wait for a
-    // writer. Writes run on the worker pool, because they wait for the database's one writer (a
-    // token for its group commit, a usage report for its whole transaction) and many waiting at
-    // once is what makes those commits large; `back` (this session's strand, counted as
-    // outstanding work) keeps the I/O threads running until the response is back on the strand.
-    if (req.method == "GET" || req.method == "HEAD") {
+    Match m = srv_.router.match(req);
+    // Reads (GET, HEAD) and routes that never block are answered here on the I/O thread: in
+    // WAL mode reads never wait for a writer. Other writes run on the worker pool, because they
+    // wait for the database's one writer (a usage report for its whole transaction).
+    if (req.method == "GET" || req.method == "HEAD" || (m.route && m.route->inline_handler)) {
       std::string route;
-      Response res = handle(req, route);
-      return send(std::move(res), version, keep, route, req.method);
+      Response res = handle(req, m, route);
+      return finish(std::move(res), version, keep, std::move(route), std::move(req.method), true);
     }
-    auto back = net::prefer(stream_.get_executor(), net::execution::outstanding_work.tracked);
-    net::post(srv_.workers, [self = shared_from_this(), req = std::move(req), version, keep,
-                             back = std::move(back)]() mutable {
+    // The guard keeps the I/O threads running until the answer is posted back to the session's loop.
+    net::post(srv_.workers, [self = shared_from_this(), req = std::move(req), m = std::move(m), version, keep,
+                             guard = net::make_work_guard(stream_.get_executor())]() mutable {
       std::string route;
-      Response res = self->handle(req, route);
-      net::post(back, [self, res = std::move(res), version, keep, route = std::move(route),
-                       method = std::move(req.method)]() mutable {
-        self->send(std::move(res), version, keep, route, method);
-      });
+      Response res = self->handle(req, m, route);
+      self->finish(std::move(res), version, keep, std::move(route), std::move(req.method), false);
     });
   }
 
-  Response handle(Request& req, std::string& route) {
+  Response handle(Request& req, const Match& m, std::string& route) {
     try {
-      return srv_.router.dispatch(req, &route);
+      return srv_.router.dispatch(req, m, &route);
     } catch (const std::exception& e) {
       log::error("handler failed", {{"route", route}, {"error", e.what()}});
-      return error_response(500, "internal_error", "The server failed to handle this request; see its log.");
+      return internal_error();
     }
+  }
+
+  static Response internal_error() {
+    return error_response(500, "internal_error", "The server failed to handle this request; see its log.");
+  }
+
+  // Sends a handler's response, or arranges for a deferred one to be sent when it is delivered.
+  // `on_loop`: this runs on the session's loop (else on a worker).
+  void finish(Response res, unsigned version, bool keep, std::string route, std::string method, bool on_loop) {
+    if (!res.deferred) {
+      if (on_loop) return send(std::move(res), version, keep, route, method);
+      return net::post(stream_.get_executor(), [self = shared_from_this(), res = std::move(res), version, keep,
+                                                route = std::move(route), method = std::move(method)]() mutable {
+        self->send(std::move(res), version, keep, route, method);
+      });
+    }
+    // `back` (the loop, counted as outstanding work) keeps the I/O threads running until the
+    // answer is back. `once` guards against a handler that delivers and then throws.
+    auto back = net::prefer(stream_.get_executor(), net::execution::outstanding_work.tracked);
+    auto once = std::make_shared<std::atomic<bool>>(false);
+    Respond respond = [self = shared_from_this(), back = std::move(back), once, version, keep, route,
+                       method](Response r) mutable {
+      if (once->exchange(true)) return;
+      net::post(back, [self, r = std::move(r), version, keep, route, method]() mutable {
+        self->send(std::move(r), version, keep, route, method);
+      });
+    };
+    auto run = [fn = std::move(res.deferred), respond = std::move(respond), route]() mutable {
+      try {
+        fn(respond);
+      } catch (const std::exception& e) {
+        log::error("handler failed", {{"route", route}, {"error", e.what()}});
+        respond(internal_error());
+      }
+    };
+    if (res.deferred_blocks && on_loop) return net::post(srv_.workers, std::move(run));
+    run();
   }
 
   void send(Response res, unsigned version, bool keep_alive, const std::string& route, const std::string& method) {
@@ -420,7 +476,7 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
   }
 
   Impl& srv_;
-  beast::ssl_stream<beast::tcp_stream> stream_;
+  beast::ssl_stream<Stream> stream_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::string peer_;
@@ -433,7 +489,8 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
 };
 
 void Server::Impl::do_accept() {
-  acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+  auto& loop = *loops[next_loop++ % loops.size()];
+  acceptor.async_accept(loop.get_executor(), [this](beast::error_code ec, Socket socket) {
     if (ec) {
       if (draining) return;
       if (ec == net::error::connection_aborted) return do_accept();

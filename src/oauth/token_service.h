@@ -5,10 +5,12 @@
 
 #include <atomic>
 #include <expected>
+#include <functional>
 #include <optional>
 #include <string>
 
 #include "core/clock.h"
+#include "core/crypto.h"
 #include "domain/access.h"
 #include "domain/event_log.h"
 #include "domain/grants.h"
@@ -56,6 +58,13 @@ struct IssuedTokens {
   int64_t created_at = 0;
 };
 
+// Tokens minted and not yet stored (see TokenService::mint_client_credentials).
+struct PendingTokens {
+  IssuedTokens issued;
+  std::vector<domain::Token> rows;
+  domain::Event event;
+};
+
 struct OAuthError {
   int status = 400;
   std::string error;          // RFC 6749 code
@@ -84,7 +93,17 @@ class TokenService {
   TokenService(store::AuthStore& store, domain::AccessService& access, domain::EventLog& events, const Clock& clock,
                std::string hash_key, TokenPolicy policy);
 
-  std::expected<IssuedTokens, OAuthError> token(const TokenRequest& req);
+  using TokenResult = std::expected<IssuedTokens, OAuthError>;
+  // The token endpoint. Blocks: argon2id for the password grant, the database's writer for the
+  // new tokens' commit.
+  TokenResult token(const TokenRequest& req);
+  // The token endpoint in two steps for callers that must not block (an I/O thread), for
+  // grant_type=client_credentials (the grant without slow work): mint_client_credentials()
+  // authenticates and mints, or refuses (with the refusal in the Event Log); store_async()
+  // stores the tokens with their issue event and returns at once, and `committed` runs on the
+  // store's writer thread once they are committed. Only then may the tokens be given out.
+  std::expected<PendingTokens, OAuthError> mint_client_credentials(const TokenRequest& req);
+  void store_async(PendingTokens pending, std::function<void(const Status&)> committed);
 
   // RFC 7009: revokes a token held by the authenticated client. Unknown tokens are not an error.
   std::expected<void, OAuthError> revoke(const TokenRequest& client, const std::string& token);
@@ -97,7 +116,13 @@ class TokenService {
   bool console_enabled();
   Status set_console_enabled(bool enabled, const domain::Actor& by);
 
+  // The stored key of a token (see new_token()).
   std::string hash_token(const std::string& token) const;
+  // A new access or refresh token: its issue time, then 256 random bits. `key` receives its
+  // stored key (what hash_token() gives for it).
+  std::string new_token(std::string* key = nullptr) const;
+  static constexpr size_t kTokenTimeBytes = 8;
+  static constexpr size_t kTokenChars = 54;  // 40 bytes in base64url
   const TokenPolicy& policy() const { return policy_; }
   // Lifetimes of the tokens issued to this client (the built-in one has the idle limit).
   int64_t access_ttl_for(const std::string& client_id) const;
@@ -108,6 +133,9 @@ class TokenService {
     std::optional<domain::Grant> grant;  // empty for the first-party client
     std::string client_id;
   };
+  // Everything before a grant's own work: throttle, grant_type, client authentication, the
+  // grant's type against the grant_type, the API console switch.
+  std::expected<Client, OAuthError> preflight(const TokenRequest& req);
   std::expected<Client, OAuthError> authenticate_client(const TokenRequest& req, const std::string& action);
   std::expected<IssuedTokens, OAuthError> password_grant(const TokenRequest& req, const Client& c);
   std::expected<IssuedTokens, OAuthError> client_credentials_grant(const TokenRequest& req, const Client& c);
@@ -123,6 +151,8 @@ class TokenService {
   domain::EventLog& events_;
   const Clock& clock_;
   std::string hash_key_;
+  crypto::KeyedHasher token_hasher_;   // keyed_hash(hash_key_, "token:" + …)
+  crypto::KeyedHasher secret_hasher_;  // keyed_hash(hash_key_, "client-secret:" + …)
   TokenPolicy policy_;
   FailureThrottle throttle_;
   std::string dummy_secret_hash_;
@@ -133,5 +163,6 @@ class TokenService {
 // Error values of the token endpoint, so that the words are written once.
 OAuthError invalid_client_error();
 OAuthError invalid_request_error(const std::string& what);
+OAuthError not_stored_error();
 
 }  // namespace licsat::oauth

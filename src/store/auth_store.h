@@ -3,6 +3,7 @@
 // that records the change and write it in the same transaction, so no change is unaudited.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -64,6 +65,9 @@ class AuthStore {
 
   // Tokens.
   virtual Status insert_tokens(const std::vector<Token>& tokens) = 0;
+  // Stores the tokens and their issue event in one transaction shared with other callers and
+  // returns at once; `done` runs (on the store's writer thread) once they are committed.
+  virtual void insert_tokens_async(std::vector<Token> tokens, Event issued, std::function<void(const Status&)> done) = 0;
   virtual Result<std::optional<TokenRecord>> find_token(const std::string& hash) = 0;
   // Revokes a token; a refresh token also revokes the access tokens issued with it.
   // Returns false when no such token exists.

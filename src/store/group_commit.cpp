@@ -1,41 +1,86 @@
 #include "store/group_commit.h"
 
+#include <pthread.h>
+
 namespace licsat::store {
 
-Status GroupCommit::run(const Work& work) {
-  Writer self;
-  self.work = &work;
-  std::unique_lock lock(mu_);
-  queue_.push_back(&self);
-  while (!self.done && queue_.front() != &self) self.cv.wait(lock);
-  if (self.done) return self.status;
-
-  // Leader: take everyone queued so far (bounded), write them together.
-  std::vector<Writer*> batch;
-  for (auto* w : queue_) {
-    batch.push_back(w);
-    if (batch.size() == max_batch_) break;
+GroupCommit::~GroupCommit() {
+  {
+    std::lock_guard l(mu_);
+    stop_ = true;
   }
-  lock.unlock();
+  wake_.notify_one();
+  if (writer_.joinable()) writer_.join();
+}
+
+void GroupCommit::submit(Work work, Done done) {
+  bool wake = false;
+  {
+    std::lock_guard l(mu_);
+    if (!writer_.joinable())
+      writer_ = std::thread([this] {
+        pthread_setname_np(pthread_self(), "licsat-dbwrite");
+        writer_loop();
+      });
+    queue_.push_back(Entry{std::move(work), std::move(done)});
+    // While the writer commits, new entries wait for the next batch without a wake-up each.
+    wake = writer_idle_;
+    writer_idle_ = false;
+  }
+  if (wake) wake_.notify_one();
+}
+
+Status GroupCommit::run(Work work) {
+  std::mutex m;
+  std::condition_variable cv;
+  bool finished = false;
+  Status out;
+  submit(std::move(work), [&](const Status& s) {
+    std::lock_guard l(m);
+    out = s;
+    finished = true;
+    cv.notify_one();
+  });
+  std::unique_lock l(m);
+  cv.wait(l, [&] { return finished; });
+  return out;
+}
+
+void GroupCommit::writer_loop() {
+  std::vector<Entry> batch;
+  std::unique_lock l(mu_);
+  for (;;) {
+    if (queue_.empty()) {
+      if (stop_) return;
+      writer_idle_ = true;
+      wake_.wait(l, [&] { return stop_ || !queue_.empty(); });
+      continue;
+    }
+    if (queue_.size() <= max_batch_) {
+      batch.swap(queue_);
+    } else {
+      auto cut = queue_.begin() + static_cast<std::ptrdiff_t>(max_batch_);
+      batch.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(cut));
+      queue_.erase(queue_.begin(), cut);
+    }
+    l.unlock();
+    commit(batch);
+    batch.clear();
+    l.lock();
+  }
+}
+
+void GroupCommit::commit(std::vector<Entry>& batch) {
   Status s = db_.transact(TxMode::kWrite, [&](Connection& c) -> Status {
-    for (auto* w : batch)
-      if (auto st = (*w->work)(c); !st) return st;
+    for (auto& e : batch)
+      if (auto st = e.work(c); !st) return st;
     return {};
   });
   if (!s && batch.size() > 1) {
-    // One caller's failure must not fail the others: fall back to one transaction each.
-    for (auto* w : batch) w->status = db_.transact(TxMode::kWrite, *w->work);
-  } else {
-    for (auto* w : batch) w->status = s;
+    for (auto& e : batch) e.done(db_.transact(TxMode::kWrite, e.work));
+    return;
   }
-  lock.lock();
-  for (auto* w : batch) {
-    queue_.pop_front();
-    w->done = true;
-    if (w != &self) w->cv.notify_one();
-  }
-  if (!queue_.empty()) queue_.front()->cv.notify_one();
-  return self.status;
+  for (auto& e : batch) e.done(s);
 }
 
 }  // namespace licsat::store

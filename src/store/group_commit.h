@@ -1,14 +1,15 @@
-// Group commit, as leveldb's writer queue does it: concurrent callers that each need a small
-// write line up; the first in line becomes the leader, writes every queued caller's rows in ONE
-// transaction, and wakes the others with the shared outcome. Nobody returns before their rows
-// are committed, so an acknowledged token is a persisted token; the transaction count (and the
-// WAL pages written) falls from one per caller to one per batch under load.
+// Group commit with one writer thread: callers hand over small writes (a token and its event)
+// and the writer commits everything queued so far in ONE transaction, then tells each caller
+// the shared outcome. Nobody is told "done" before their rows are committed, so an acknowledged
+// token is a persisted token; under load the transaction count (and the WAL pages written)
+// falls from one per caller to one per batch, and no request thread ever blocks on the
+// database's writer: submit() returns at once and `done` runs on the writer thread.
 #pragma once
 
 #include <condition_variable>
-#include <deque>
 #include <functional>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include "store/db.h"
@@ -18,22 +19,36 @@ namespace licsat::store {
 class GroupCommit {
  public:
   using Work = std::function<Status(Connection&)>;
-  explicit GroupCommit(Database& db, size_t max_batch = 512) : db_(db), max_batch_(max_batch) {}
+  using Done = std::function<void(const Status&)>;
+  explicit GroupCommit(Database& db, size_t max_batch = 1024) : db_(db), max_batch_(max_batch) {}
+  // Commits what is queued, then stops the writer.
+  ~GroupCommit();
+  GroupCommit(const GroupCommit&) = delete;
+  GroupCommit& operator=(const GroupCommit&) = delete;
 
-  // Runs `work` inside a write transaction shared with other callers; returns once committed.
-  Status run(const Work& work);
+  // Queues `work` for the next transaction; `done` runs on the writer thread once it is
+  // committed (or failed). One caller's failure never fails the others of its batch: a failed
+  // batch is retried one transaction per caller.
+  void submit(Work work, Done done);
+  // submit() and wait: returns once committed.
+  Status run(Work work);
 
  private:
-  struct Writer {
-    const Work* work;
-    Status status;
-    bool done = false;
-    std::condition_variable cv;
+  struct Entry {
+    Work work;
+    Done done;
   };
+  void writer_loop();
+  void commit(std::vector<Entry>& batch);
+
   Database& db_;
   size_t max_batch_;
   std::mutex mu_;
-  std::deque<Writer*> queue_;
+  std::condition_variable wake_;
+  std::vector<Entry> queue_;
+  bool writer_idle_ = false;
+  bool stop_ = false;
+  std::thread writer_;  // started by the first submit()
 };
 
 }  // namespace licsat::store

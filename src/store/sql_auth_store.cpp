@@ -301,6 +301,16 @@ Status SqlStore::insert_tokens(const std::vector<Token>& tokens) {
   });
 }
 
+void SqlStore::insert_tokens_async(std::vector<Token> tokens, Event issued, std::function<void(const Status&)> done) {
+  token_writes_.submit(
+      [tokens = std::move(tokens), issued = std::move(issued)](Connection& c) -> Status {
+        for (const auto& t : tokens)
+          if (auto s = insert_token(c, t); !s) return s;
+        return insert_event(c, issued);
+      },
+      std::move(done));
+}
+
 Result<std::optional<TokenRecord>> SqlStore::find_token(const std::string& hash) {
   std::optional<TokenRecord> out;
   auto s = db_->transact(TxMode::kRead, [&](Connection& c) -> Status {

@@ -27,7 +27,7 @@ struct FuzzApp {
     std::string route;
     http::Response r;
     try {
-      r = app->router.dispatch(req, &route);
+      r = http::settle(app->router.dispatch(req, &route));
     } catch (const std::exception& e) {
       // The session would answer 500 and log "handler failed": a bug on any client input.
       std::fprintf(stderr, "fuzz: handler of %s %s threw: %s\n", req.method.c_str(), route.c_str(), e.what());

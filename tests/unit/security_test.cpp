@@ -122,3 +122,21 @@ TEST(Security, DefaultLimitsAndCostsAreTheDocumentedOnes) {
   EXPECT_EQ(c->limits.max_connections, 10000);
   EXPECT_FALSE(c->upstream.insecure);
 }
+
+TEST(Security, KeyedHasherGivesTheSameHashAsKeyedHash) {
+  crypto::init();
+  crypto::KeyedHasher h("a server key", "token:");
+  for (std::string data : {std::string(), std::string("x"), crypto::random_urlsafe(40), std::string(1000, 'q')})
+    EXPECT_EQ(h(data), crypto::keyed_hash("a server key", "token:" + data));
+  EXPECT_NE(h("x"), crypto::keyed_hash("another key", "token:x"));
+}
+
+TEST(Security, Base64UrlRoundTripsAndRejectsOtherAlphabets) {
+  crypto::init();
+  std::string raw = crypto::random_bytes(40);
+  auto text = crypto::to_base64url(raw);
+  EXPECT_EQ(text.size(), 54u);
+  EXPECT_EQ(text.find_first_of("+/="), std::string::npos);
+  EXPECT_EQ(*crypto::from_base64url(text), raw);
+  EXPECT_FALSE(crypto::from_base64url("ab+/"));
+}

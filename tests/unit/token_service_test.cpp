@@ -252,14 +252,36 @@ TEST_F(TokenServiceTest, ClientSecretCarries320BitsAndOnlyItsKeyedHashIsStored) 
 TEST_F(TokenServiceTest, TokensCarry256BitsAndAreStoredOnlyAsKeyedHashes) {
   auto t = tokens_->token(password_req(ro_));
   ASSERT_TRUE(t);
-  EXPECT_EQ(t->access_token.size(), 43u);  // 32 random bytes in base64url
-  EXPECT_EQ(t->refresh_token.size(), 43u);
+  EXPECT_EQ(t->access_token.size(), 54u);  // 8 bytes of time + 32 random bytes in base64url
+  EXPECT_EQ(t->refresh_token.size(), 54u);
   EXPECT_NE(t->access_token, t->refresh_token);
-  auto by_hash = store_->find_token(crypto::keyed_hash("k", "token:" + t->access_token));
+  // The stored key: the token's time part in hex, then the keyed hash of the whole token.
+  std::string key = tokens_->hash_token(t->access_token);
+  EXPECT_EQ(key.size(), 16u + 64u);
+  EXPECT_EQ(key.substr(16), crypto::keyed_hash("k", "token:" + t->access_token));
+  auto by_hash = store_->find_token(key);
   ASSERT_TRUE(by_hash && *by_hash);
   auto by_clear = store_->find_token(t->access_token);
   ASSERT_TRUE(by_clear);
   EXPECT_FALSE(*by_clear) << "a token must not be findable by its clear value";
+}
+
+TEST_F(TokenServiceTest, KeysOfNewTokensSortByIssueTimeAndOldFormTokensKeepTheirKey) {
+  // Appending to the primary-key index depends on this order.
+  std::string prev = tokens_->hash_token(tokens_->new_token());
+  for (int i = 0; i < 200; ++i) {
+    std::string next = tokens_->hash_token(tokens_->new_token());
+    EXPECT_LE(prev.substr(0, 16), next.substr(0, 16));
+    EXPECT_NE(prev, next);
+    prev = next;
+  }
+  // A token of the older form (32 random bytes, 43 characters) keeps the plain keyed hash, so
+  // tokens issued before the upgrade still work.
+  std::string old_form = crypto::random_urlsafe(32);
+  EXPECT_EQ(tokens_->hash_token(old_form), crypto::keyed_hash("k", "token:" + old_form));
+  // 54 characters that are not base64url are keyed the plain way too (and simply not found).
+  std::string junk(54, '*');
+  EXPECT_EQ(tokens_->hash_token(junk), crypto::keyed_hash("k", "token:" + junk));
 }
 
 TEST_F(TokenServiceTest, FailedAttemptsAreThrottledPerSourceAddressAcrossClientIds) {
