@@ -350,7 +350,7 @@ Result<bool> SqlStore::revoke_token(const std::string& hash) {
     if (!n) return fail(n.error());
     found = *n > 0;
     if (found) {
-      auto m = c.exec("UPDATE tokens SET revoked = 1 WHERE parent = $1", {hash});
+      auto m = c.exec("UPDATE tokens SET revoked = 1 WHERE parent = $1 AND parent <> ''", {hash});
       if (!m) return fail(m.error());
     }
     return {};

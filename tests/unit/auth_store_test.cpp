@@ -155,3 +155,22 @@ TEST_F(AuthStoreTest, EventFiltersAndPaging) {
   EXPECT_EQ(p->total, 30);
   EXPECT_EQ(p->events.size(), 2u);
 }
+
+// Migration 0007 made the user and parent indexes of tokens partial; the lookups that need them
+// (a refresh token's revocation reaching its access tokens, a user's deletion cascading to their
+// tokens) must still be index searches, not scans of every token.
+TEST_F(AuthStoreTest, TokenLookupsByParentAndUserStillUseTheirPartialIndexes) {
+  auto plan = [&](const std::string& sql) {
+    std::string out;
+    EXPECT_TRUE(db_->transact(store::TxMode::kRead, [&](store::Connection& c) -> Status {
+      auto rows = c.query("EXPLAIN QUERY PLAN " + sql);
+      if (!rows) return fail(rows.error());
+      for (const auto& r : *rows) out += r.str(3) + "\n";
+      return {};
+    }));
+    return out;
+  };
+  EXPECT_NE(plan("UPDATE tokens SET revoked = 1 WHERE parent = 'p' AND parent <> ''").find("INDEX tokens_parent"),
+            std::string::npos);
+  EXPECT_NE(plan("SELECT 1 FROM tokens WHERE username = 'u'").find("INDEX tokens_user"), std::string::npos);
+}
