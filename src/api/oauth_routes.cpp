@@ -111,8 +111,8 @@ http::Response token(App& app, http::Request& req) {
   auto answer = std::make_shared<http::Response>(issued_response(pending->issued));
   return http::defer([&app, pending = std::make_shared<oauth::PendingTokens>(std::move(*pending)), answer,
                       basic](const http::Respond& respond) {
-    app.tokens->store_async(std::move(*pending), [respond, answer, basic](const Status& s) {
-      respond(s ? std::move(*answer) : oauth_error(oauth::not_stored_error(), basic));
+    app.tokens->store_async(std::move(*pending), [respond, answer, basic](const std::optional<oauth::OAuthError>& e) {
+      respond(e ? oauth_error(*e, basic) : std::move(*answer));
     });
   }, false);
 }

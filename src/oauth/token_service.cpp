@@ -169,12 +169,27 @@ std::expected<PendingTokens, OAuthError> TokenService::mint_client_credentials(c
   p.issued = mint(*client, "", client->grant->role, req.scope.empty() ? kDefaultScope : req.scope, false, p.rows);
   p.event = events_.make(client->client_id, req.source_ip, "token.issue", "success",
                          "grant_type=client_credentials (grant '" + client->grant->name + "')");
+  p.grant_secret_hash = client->grant->secret_hash;
+  p.grant_name = client->grant->name;
+  p.source_ip = req.source_ip;
   return p;
 }
 
-void TokenService::store_async(PendingTokens pending, std::function<void(const Status&)> committed) {
+void TokenService::store_async(PendingTokens pending,
+                               std::function<void(const std::optional<OAuthError>&)> committed) {
   // The issue event goes in the tokens' own transaction: no token without its event.
-  store_.insert_tokens_async(std::move(pending.rows), std::move(pending.event), std::move(committed));
+  std::string client_id = pending.event.actor;
+  store_.insert_tokens_async(
+      std::move(pending.rows), std::move(pending.event), std::move(pending.grant_secret_hash),
+      [this, committed = std::move(committed), client_id = std::move(client_id), ip = std::move(pending.source_ip),
+       grant = std::move(pending.grant_name)](const Status& s) {
+        if (s) return committed(std::nullopt);
+        if (s.error().code != ErrorCode::kUnauthenticated) return committed(not_stored_error());
+        events_.record(events_.make(clip(client_id), ip, "token.issue", "failure",
+                                    "grant_type=client_credentials: the secret of grant '" + grant +
+                                        "' was replaced (or the grant deleted) while the token was issued"));
+        committed(invalid_client_error());
+      });
 }
 
 std::expected<TokenService::Client, OAuthError> TokenService::preflight(const TokenRequest& req) {

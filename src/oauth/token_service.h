@@ -63,6 +63,9 @@ struct PendingTokens {
   IssuedTokens issued;
   std::vector<domain::Token> rows;
   domain::Event event;
+  std::string grant_secret_hash;  // the secret the client authenticated with
+  std::string grant_name;
+  std::string source_ip;
 };
 
 struct OAuthError {
@@ -102,8 +105,11 @@ class TokenService {
   // authenticates and mints, or refuses (with the refusal in the Event Log); store_async()
   // stores the tokens with their issue event and returns at once, and `committed` runs on the
   // store's writer thread once they are committed. Only then may the tokens be given out.
+  // `committed` gets nothing once they are stored, or the refusal to send instead: invalid_client
+  // when the grant's secret was replaced (or the grant deleted) since it authenticated, with the
+  // reason in the Event Log, or 503 when the database failed.
   std::expected<PendingTokens, OAuthError> mint_client_credentials(const TokenRequest& req);
-  void store_async(PendingTokens pending, std::function<void(const Status&)> committed);
+  void store_async(PendingTokens pending, std::function<void(const std::optional<OAuthError>&)> committed);
 
   // RFC 7009: revokes a token held by the authenticated client. Unknown tokens are not an error.
   std::expected<void, OAuthError> revoke(const TokenRequest& client, const std::string& token);

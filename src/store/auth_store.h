@@ -66,8 +66,12 @@ class AuthStore {
   // Tokens.
   virtual Status insert_tokens(const std::vector<Token>& tokens) = 0;
   // Stores the tokens and their issue event in one transaction shared with other callers and
-  // returns at once; `done` runs (on the store's writer thread) once they are committed.
-  virtual void insert_tokens_async(std::vector<Token> tokens, Event issued, std::function<void(const Status&)> done) = 0;
+  // returns at once; `done` runs (on the store's writer thread) once they are committed. The
+  // tokens' grant must still have `grant_secret_hash` (the secret they were authenticated with)
+  // in that transaction, else nothing is stored and `done` gets kUnauthenticated: a token minted
+  // in the instant of a regeneration or deletion never outlives it.
+  virtual void insert_tokens_async(std::vector<Token> tokens, Event issued, std::string grant_secret_hash,
+                                   std::function<void(const Status&)> done) = 0;
   virtual Result<std::optional<TokenRecord>> find_token(const std::string& hash) = 0;
   // Revokes a token; a refresh token also revokes the access tokens issued with it.
   // Returns false when no such token exists.

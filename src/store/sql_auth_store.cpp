@@ -301,9 +301,16 @@ Status SqlStore::insert_tokens(const std::vector<Token>& tokens) {
   });
 }
 
-void SqlStore::insert_tokens_async(std::vector<Token> tokens, Event issued, std::function<void(const Status&)> done) {
+void SqlStore::insert_tokens_async(std::vector<Token> tokens, Event issued, std::string grant_secret_hash,
+                                   std::function<void(const Status&)> done) {
   token_writes_.submit(
-      [tokens = std::move(tokens), issued = std::move(issued)](Connection& c) -> Status {
+      [tokens = std::move(tokens), issued = std::move(issued),
+       secret = std::move(grant_secret_hash)](Connection& c) -> Status {
+        if (tokens.empty() || !tokens.front().grant_id) return fail(Error::invalid("tokens without a grant"));
+        auto g = c.query("SELECT 1 FROM api_grants WHERE id = $1 AND secret_hash = $2", {*tokens.front().grant_id, secret});
+        if (!g) return fail(g.error());
+        if (g->empty())
+          return fail(Error{ErrorCode::kUnauthenticated, "the grant's secret was replaced or the grant deleted"});
         for (const auto& t : tokens)
           if (auto s = insert_token(c, t); !s) return s;
         return insert_event(c, issued);

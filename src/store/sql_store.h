@@ -36,7 +36,8 @@ class SqlStore final : public Store {
   Status replace_grant_secret(const std::string& name, const std::string& secret_hash, const Event& e) override;
   Status delete_grant(const std::string& name, const Event& e) override;
   Status insert_tokens(const std::vector<Token>& tokens) override;
-  void insert_tokens_async(std::vector<Token> tokens, Event issued, std::function<void(const Status&)> done) override;
+  void insert_tokens_async(std::vector<Token> tokens, Event issued, std::string grant_secret_hash,
+                           std::function<void(const Status&)> done) override;
   Result<std::optional<TokenRecord>> find_token(const std::string& hash) override;
   Result<bool> revoke_token(const std::string& hash) override;
   Result<bool> rotate_refresh_token(const std::string& old_hash, const std::vector<Token>& successors) override;
