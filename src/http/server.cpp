@@ -264,6 +264,21 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
     }
     parser_->body_limit(static_cast<uint64_t>(limit));
     if (parser_->is_done()) return on_body({});
+    // RFC 9110 §10.1.1: a client that sent "Expect: 100-continue" waits for an interim 100
+    // before its body (curl and libcurl do for large bodies, a second at a time otherwise). It
+    // is sent only once the header passed every limit: a refused body is never invited.
+    if (beast::iequals(req[bhttp::field::expect], "100-continue") && req.version() >= 11) {
+      auto cont = std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_, req.version());
+      beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(srv_.opt.limits.read_timeout));
+      return bhttp::async_write(stream_, *cont, [self = shared_from_this(), cont](beast::error_code e, size_t) {
+        if (e) return self->do_close();
+        self->read_body();
+      });
+    }
+    read_body();
+  }
+
+  void read_body() {
     arm_read_deadline(srv_.opt.limits.read_timeout);
     bhttp::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code e, size_t) {
       self->on_body(e);

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -88,6 +89,29 @@ TEST(Server, OversizedBodyGets413AndTheServerStaysUp) {
   EXPECT_EQ(r.json()["error"], "too_large");
   EXPECT_EQ(s.get("/healthz").status, 200);
   EXPECT_NE(s.log().find("request refused by a limit"), std::string::npos);
+}
+
+// curl and libcurl send "Expect: 100-continue" before large bodies and wait for the interim
+// 100 (with --expect100-timeout 5, five seconds) before sending the body; a body over the limit
+// gets its 413 at once instead of an invitation.
+TEST(Server, Expect100ContinueIsAnsweredAndARefusedBodyIsNotInvited) {
+  Server s;
+  s.start();
+  std::string port = std::to_string(s.port());
+  auto t0 = std::chrono::steady_clock::now();
+  auto r = run_command("curl -sk -v --expect100-timeout 5 -H 'Expect: 100-continue' -o /dev/null -w '%{http_code}' "
+                       "--data-binary 'grant_type=client_credentials&client_id=nobody&client_secret=x' "
+                       "https://127.0.0.1:" + port + "/oauth/token 2>&1");
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_NE(r.output.find("HTTP/1.1 100 Continue"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("401"), std::string::npos) << r.output;
+  EXPECT_LT(secs, 4.0) << "curl waited out its expect timeout: no 100 Continue was sent";
+
+  auto big = run_command("head -c 3000000 /dev/zero | curl -sk -v --expect100-timeout 5 -H 'Expect: 100-continue' "
+                         "-o /dev/null -w '%{http_code}' --data-binary @- https://127.0.0.1:" + port + "/oauth/token 2>&1");
+  EXPECT_EQ(big.output.find("100 Continue"), std::string::npos) << big.output;
+  EXPECT_NE(big.output.find("413"), std::string::npos) << big.output;
+  EXPECT_EQ(s.get("/healthz").status, 200);
 }
 
 TEST(Server, OversizedHeadersGet431) {
