@@ -368,6 +368,17 @@ Result<IngestOutcome> SqlStore::ingest_usage(const UsageIngest& in, const Event&
       return {};
     }
 
+    // On SQLite (one writer at a time, AUTOINCREMENT ids) a device id above the largest one before
+    // this report is a device this report creates, which has no rows of older reports: the
+    // stale-tag DELETE below skips them. On PostgreSQL concurrent reports take ids out of commit
+    // order, so every device is looked at.
+    int64_t old_devices_below = INT64_MAX;
+    if (db_->dialect() == Dialect::kSqlite) {
+      auto top = c.query("SELECT COALESCE(MAX(id), 0) FROM devices", {});
+      if (!top) return fail(top.error());
+      old_devices_below = top->front().i64(0) + 1;
+    }
+
     // Devices, `batch` at a time: upsert, learn their ids, then their counts.
     const std::string dev_head =
         "INSERT INTO devices (account_id, va_id, last_report, last_report_id, pid, sn, hostname) VALUES ";
@@ -465,9 +476,9 @@ Result<IngestOutcome> SqlStore::ingest_usage(const UsageIngest& in, const Event&
     // longer in use. One statement for the whole report: per-batch deletes would be planned
     // against the statistics of a table that is growing inside this transaction.
     auto stale = c.exec(
-        "DELETE FROM device_usage WHERE report_id <> $1 AND period_end <= $2 AND device_id IN "
-        "(SELECT id FROM devices WHERE account_id = $3 AND last_report_id = $1)",
-        {rep.report_id, rep.period_end, in.account_id});
+        "DELETE FROM device_usage WHERE report_id <> $1 AND period_end <= $2 AND device_id < $4 AND device_id IN "
+        "(SELECT id FROM devices WHERE account_id = $3 AND last_report_id = $1 AND id < $4)",
+        {rep.report_id, rep.period_end, in.account_id, old_devices_below});
     if (!stale) return fail(stale.error());
     if (auto st = record_usage_history(c, in); !st) return st;
     out.ack = {rep.report_id, static_cast<int64_t>(devs.size()), in.warnings, in.received_at};

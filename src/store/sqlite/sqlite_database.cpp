@@ -1,6 +1,7 @@
 // SQLite implementation of Database: one writer connection behind a mutex (SQLite admits one
 // writer at a time; serialising in-process avoids busy-wait sleeps) and a small pool of reader
-// connections, all in WAL mode so readers never block the writer.
+// connections, all in WAL mode so readers never block the writer. The log is copied back into
+// the database file by a WalCheckpointer thread, not inside the writer's commits.
 #include <sqlite3.h>
 
 #include <chrono>
@@ -9,6 +10,7 @@
 #include <unordered_map>
 
 #include "store/db.h"
+#include "store/sqlite/wal_checkpointer.h"
 
 namespace licsat::store {
 namespace {
@@ -16,6 +18,7 @@ namespace {
 class SqliteConnection final : public Connection {
  public:
   explicit SqliteConnection(sqlite3* db) : db_(db) {}
+  sqlite3* handle() const { return db_; }
   ~SqliteConnection() override {
     for (auto& [sql, p] : cache_) sqlite3_finalize(p.stmt);
     sqlite3_close_v2(db_);
@@ -159,8 +162,11 @@ Result<std::unique_ptr<SqliteConnection>> connect(const std::string& path) {
 
 class SqliteDatabase final : public Database {
  public:
-  SqliteDatabase(std::string path, std::unique_ptr<SqliteConnection> writer)
-      : path_(std::move(path)), writer_(std::move(writer)) {}
+  SqliteDatabase(std::string path, std::unique_ptr<WalCheckpointer> checkpointer,
+                 std::unique_ptr<SqliteConnection> writer)
+      : path_(std::move(path)), checkpointer_(std::move(checkpointer)), writer_(std::move(writer)) {
+    if (checkpointer_) checkpointer_->attach(writer_->handle());
+  }
 
   Status transact(TxMode mode, const std::function<Status(Connection&)>& fn) override {
     if (mode == TxMode::kWrite) {
@@ -227,6 +233,7 @@ class SqliteDatabase final : public Database {
 
   std::string path_;
   std::mutex write_mu_;
+  std::unique_ptr<WalCheckpointer> checkpointer_;  // outlives the writer, whose hook points to it
   std::unique_ptr<SqliteConnection> writer_;
   std::mutex pool_mu_;
   std::vector<std::unique_ptr<SqliteConnection>> readers_;
@@ -237,7 +244,15 @@ class SqliteDatabase final : public Database {
 Result<std::unique_ptr<Database>> open_sqlite(const std::string& path) {
   auto w = connect(path);
   if (!w) return fail(w.error());
-  return std::unique_ptr<Database>(new SqliteDatabase(path, std::move(*w)));
+  // The checkpointer's own connection; without one (out of memory, say) SQLite's auto-checkpoint
+  // inside the commits stays on.
+  std::unique_ptr<WalCheckpointer> checkpointer;
+  sqlite3* cdb = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &cdb, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) == SQLITE_OK)
+    checkpointer = std::make_unique<WalCheckpointer>(cdb);
+  else
+    sqlite3_close_v2(cdb);
+  return std::unique_ptr<Database>(new SqliteDatabase(path, std::move(checkpointer), std::move(*w)));
 }
 
 }  // namespace licsat::store
