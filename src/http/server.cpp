@@ -176,8 +176,10 @@ class Server::Impl {
   net::io_context& ioc;  // the first loop: listener, signals, shutdown
   std::vector<net::executor_work_guard<net::io_context::executor_type>> guards;
   size_t next_loop = 0;  // round-robin of new connections over the loops
-  // Handlers of writes run here, not on the I/O threads: they wait for the database's writer (a
-  // token for its group commit), and many waiting at once is what makes those commits large.
+  // Handlers that may block run here, not on the I/O threads: writes that wait for the
+  // database's writer (a usage report's whole transaction, an admin change) and the password
+  // and refresh grants (argon2id, a rotation). client_credentials tokens do not: they wait for
+  // their commit without a thread (see Response::deferred).
   net::thread_pool workers;
   ssl::context tls;
   tcp::acceptor acceptor;

@@ -161,10 +161,10 @@ std::expected<IssuedTokens, OAuthError> TokenService::token(const TokenRequest& 
 }
 
 std::expected<PendingTokens, OAuthError> TokenService::mint_client_credentials(const TokenRequest& req) {
-  auto client = preflight(req);
-  if (!client) return std::unexpected(client.error());
   if (req.grant_type != "client_credentials")
     return std::unexpected(invalid_request_error("grant_type must be client_credentials here."));
+  auto client = preflight(req);
+  if (!client) return std::unexpected(client.error());
   PendingTokens p;
   p.issued = mint(*client, "", client->grant->role, req.scope.empty() ? kDefaultScope : req.scope, false, p.rows);
   p.event = events_.make(client->client_id, req.source_ip, "token.issue", "success",
