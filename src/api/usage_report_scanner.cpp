@@ -13,115 +13,79 @@ class Scanner {
 
   bool report(domain::UsageReport& r) {
     bool id = false, manager = false, period = false, devices = false;
-    if (!open('{')) return false;
-    std::string_view key;
-    if (peek('}')) return false;  // no members: the full parser says which one is missing
-    do {
-      if (!name(key)) return false;
-      if (key == "reportId") {
-        if (id || !bounded(r.report_id)) return false;
-        id = true;
-      } else if (key == "manager") {
-        if (manager || !text(r.manager)) return false;
-        manager = true;
-      } else if (key == "period") {
-        if (period || !times(r)) return false;
-        period = true;
-      } else if (key == "devices") {
-        if (devices || !device_list(r)) return false;
-        devices = true;
-      } else {
-        return false;
-      }
-    } while (next());
-    if (!close('}') || !id || !period || !devices) return false;
+    // No members: the full parser says which one is missing.
+    bool ok = object([&](std::string_view key) {
+      if (key == "reportId") return once(id) && bounded(r.report_id);
+      if (key == "manager") return once(manager) && text(r.manager);
+      if (key == "period") return once(period) && times(r);
+      if (key == "devices") return once(devices) && array([&] { return device(r.devices.emplace_back()); });
+      return false;
+    });
+    if (!ok || !id || !period || !devices) return false;
     skip_space();
     return p_ == end_;
   }
 
  private:
-  bool times(domain::UsageReport& r) {
-    bool start = false, end = false;
+  // Reads a non-empty object, each member with `member(key)`; false from it gives up.
+  template <class Member>
+  bool object(Member&& member) {
     std::string_view key;
-    if (!open('{')) return false;
-    if (peek('}')) return false;
+    if (!open('{') || peek('}')) return false;
     do {
-      if (!name(key)) return false;
-      if (key == "start") {
-        if (start || !time(r.period_start)) return false;
-        start = true;
-      } else if (key == "end") {
-        if (end || !time(r.period_end)) return false;
-        end = true;
-      } else {
-        return false;
-      }
+      if (!name(key) || !member(key)) return false;
     } while (next());
-    return close('}') && start && end && r.period_end >= r.period_start;
+    return close('}');
   }
 
-  bool device_list(domain::UsageReport& r) {
+  // Reads an array, possibly empty, each element with `element()`.
+  template <class Element>
+  bool array(Element&& element) {
     if (!open('[')) return false;
     if (peek(']')) return close(']');
     do {
-      if (!device(r.devices.emplace_back())) return false;
+      if (!element()) return false;
     } while (next());
     return close(']');
+  }
+
+  // A member seen for the first time (a repeated one gives up: the full parser explains it).
+  static bool once(bool& seen) {
+    if (seen) return false;
+    seen = true;
+    return true;
+  }
+
+  bool times(domain::UsageReport& r) {
+    bool start = false, end = false;
+    bool ok = object([&](std::string_view key) {
+      if (key == "start") return once(start) && time(r.period_start);
+      if (key == "end") return once(end) && time(r.period_end);
+      return false;
+    });
+    return ok && start && end && r.period_end >= r.period_start;
   }
 
   bool device(domain::DeviceUsage& d) {
     bool pid = false, sn = false, hostname = false, licenses = false;
-    std::string_view key;
-    if (!open('{')) return false;
-    if (peek('}')) return false;
-    do {
-      if (!name(key)) return false;
-      if (key == "pid") {
-        if (pid || !bounded(d.pid)) return false;
-        pid = true;
-      } else if (key == "sn") {
-        if (sn || !bounded(d.sn)) return false;
-        sn = true;
-      } else if (key == "hostname") {
-        if (hostname || !text(d.hostname)) return false;
-        hostname = true;
-      } else if (key == "licenses") {
-        if (licenses || !license_list(d)) return false;
-        licenses = true;
-      } else {
-        return false;
-      }
-    } while (next());
-    return close('}') && pid && sn;
-  }
-
-  bool license_list(domain::DeviceUsage& d) {
-    if (!open('[')) return false;
-    if (peek(']')) return close(']');
-    do {
-      if (!license(d.licenses.emplace_back())) return false;
-    } while (next());
-    return close(']');
+    bool ok = object([&](std::string_view key) {
+      if (key == "pid") return once(pid) && bounded(d.pid);
+      if (key == "sn") return once(sn) && bounded(d.sn);
+      if (key == "hostname") return once(hostname) && text(d.hostname);
+      if (key == "licenses") return once(licenses) && array([&] { return license(d.licenses.emplace_back()); });
+      return false;
+    });
+    return ok && pid && sn;
   }
 
   bool license(domain::TagCount& t) {
     bool tag = false, count = false;
-    std::string_view key;
-    if (!open('{')) return false;
-    if (peek('}')) return false;
-    do {
-      if (!name(key)) return false;
-      if (key == "tag") {
-        if (tag || !bounded(t.tag)) return false;
-        tag = true;
-      } else if (key == "count") {
-        if (count || !whole(t.count) || t.count > kMaxLicenseCount) return false;
-        count = true;
-      } else {
-        return false;
-      }
-    } while (next());
-    return close('}') && tag && count;
+    bool ok = object([&](std::string_view key) {
+      if (key == "tag") return once(tag) && bounded(t.tag);
+      if (key == "count") return once(count) && whole(t.count) && t.count <= kMaxLicenseCount;
+      return false;
+    });
+    return ok && tag && count;
   }
 
   // ISO 8601 text or Unix seconds, as the full parser takes them.
