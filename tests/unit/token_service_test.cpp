@@ -635,58 +635,35 @@ TEST_F(TokenServiceTest, TheIdleLimitShortensOnlyTheBuiltInClientsTokens) {
   EXPECT_EQ(short_svc.refresh_ttl_for(oauth::kFirstPartyClientId), 10 * 60);
 }
 
-namespace licsat {
-namespace {
-
 // docs/security.md C4b: a client_credentials token is minted on the I/O thread and stored later
 // by the writer thread. If the grant's secret is regenerated in between, the token must not be
 // stored (the regeneration's revocation would otherwise miss it): the caller gets invalid_client
 // and the Event Log says why. A token stored before the regeneration is revoked by it.
-class TokenServiceAsync : public test::StoreTest {};
-
-TEST_F(TokenServiceAsync, ATokenMintedBeforeARegenerationIsRefusedWhenItsCommitComesAfter) {
-  domain::EventLog events(*store_, clock_);
-  domain::AccessService access(*store_, clock_, domain::AccessPolicy{});
-  domain::GrantService grants(*store_, clock_, "k");
-  oauth::TokenService tokens(*store_, access, events, clock_, "k", oauth::TokenPolicy{});
-  auto cc = *grants.create({"cc", GrantType::kClientCredentials, "", 0, Role::kViewer}, {"t", "ip"});
-  oauth::TokenRequest r;
-  r.grant_type = "client_credentials";
-  r.client_id = cc.grant.client_id;
-  r.client_secret = cc.client_secret;
-  r.client_secret_given = true;
-  r.source_ip = "10.0.0.9";
-
+TEST_F(TokenServiceTest, ATokenMintedBeforeARegenerationIsRefusedWhenItsCommitComesAfter) {
   auto store_now = [&](oauth::PendingTokens p) {
     std::promise<std::optional<oauth::OAuthError>> done;
     auto f = done.get_future();
-    tokens.store_async(std::move(p), [&](const std::optional<oauth::OAuthError>& e) { done.set_value(e); });
+    tokens_->store_async(std::move(p), [&](const std::optional<oauth::OAuthError>& e) { done.set_value(e); });
     return f.get();
   };
 
-  auto before = tokens.mint_client_credentials(r);
+  auto before = tokens_->mint_client_credentials(cc_req(cc_));
   ASSERT_TRUE(before);
   EXPECT_FALSE(store_now(*before));  // stored: the secret is unchanged
-  auto late = tokens.mint_client_credentials(r);
+  auto late = tokens_->mint_client_credentials(cc_req(cc_));
   ASSERT_TRUE(late);
-  ASSERT_TRUE(grants.regenerate_secret("cc", {"admin", "ip"}));
+  ASSERT_TRUE(grants_->regenerate_secret("cc", {"admin", "ip"}));
   auto refused = store_now(*late);
   ASSERT_TRUE(refused);
   EXPECT_EQ(refused->status, 401);
   EXPECT_EQ(refused->error, "invalid_client");
 
-  EXPECT_FALSE(tokens.authenticate(before->issued.access_token)) << "the regeneration revokes the stored one";
-  auto late_found = store_->find_token(tokens.hash_token(late->issued.access_token));
+  EXPECT_FALSE(tokens_->authenticate(before->issued.access_token)) << "the regeneration revokes the stored one";
+  auto late_found = store_->find_token(tokens_->hash_token(late->issued.access_token));
   ASSERT_TRUE(late_found);
   EXPECT_FALSE(*late_found) << "the refused token was not stored";
 
-  events.flush();
-  domain::EventFilter f;
-  f.outcome = "failure";
-  auto failures = store_->list_events(f)->events;
-  ASSERT_FALSE(failures.empty());
-  EXPECT_NE(failures.front().detail.find("was replaced"), std::string::npos) << failures.front().detail;
+  auto f = failures();
+  ASSERT_FALSE(f.empty());
+  EXPECT_NE(f.front().detail.find("was replaced"), std::string::npos) << f.front().detail;
 }
-
-}  // namespace
-}  // namespace licsat
