@@ -40,7 +40,13 @@ class Connection {
   virtual Dialect dialect() const = 0;
 };
 
-enum class TxMode { kRead, kWrite };
+// kWrite commits durably: the commit is on disk (synced) before transact() returns, so an answer
+// sent after it survives a power loss. kWriteLazySync commits as atomically and as visibly, and
+// survives a process crash (kill -9), but is synced only with the next durable commit or
+// checkpoint: a power loss may roll it back. Only writes whose loss is harmless may use it (an
+// issued token: its client asks again). Every later kWrite commit syncs it too, so nothing that
+// depends on it (its revocation) can be durable while it is not.
+enum class TxMode { kRead, kWrite, kWriteLazySync };
 
 class Database {
  public:

@@ -71,13 +71,13 @@ void GroupCommit::writer_loop() {
 }
 
 void GroupCommit::commit(std::vector<Entry>& batch) {
-  Status s = db_.transact(TxMode::kWrite, [&](Connection& c) -> Status {
+  Status s = db_.transact(mode_, [&](Connection& c) -> Status {
     for (auto& e : batch)
       if (auto st = e.work(c); !st) return st;
     return {};
   });
   if (!s && batch.size() > 1) {
-    for (auto& e : batch) e.done(db_.transact(TxMode::kWrite, e.work));
+    for (auto& e : batch) e.done(db_.transact(mode_, e.work));
     return;
   }
   for (auto& e : batch) e.done(s);

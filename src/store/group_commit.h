@@ -20,7 +20,10 @@ class GroupCommit {
  public:
   using Work = std::function<Status(Connection&)>;
   using Done = std::function<void(const Status&)>;
-  explicit GroupCommit(Database& db, size_t max_batch = 1024) : db_(db), max_batch_(max_batch) {}
+  // `mode`: how each batch commits (TxMode::kWrite, or kWriteLazySync for writes whose loss in
+  // a power cut is harmless).
+  explicit GroupCommit(Database& db, TxMode mode = TxMode::kWrite, size_t max_batch = 1024)
+      : db_(db), mode_(mode), max_batch_(max_batch) {}
   // Commits what is queued, then stops the writer.
   ~GroupCommit();
   GroupCommit(const GroupCommit&) = delete;
@@ -42,6 +45,7 @@ class GroupCommit {
   void commit(std::vector<Entry>& batch);
 
   Database& db_;
+  TxMode mode_;
   size_t max_batch_;
   std::mutex mu_;
   std::condition_variable wake_;

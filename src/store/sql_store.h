@@ -12,7 +12,8 @@ namespace licsat::store {
 
 class SqlStore final : public Store {
  public:
-  explicit SqlStore(std::shared_ptr<Database> db) : db_(std::move(db)), token_writes_(*db_) {
+  explicit SqlStore(std::shared_ptr<Database> db)
+      : db_(std::move(db)), token_writes_(*db_, TxMode::kWriteLazySync) {
     // The embedded SQLite file has one writer, this store; PostgreSQL may have several nodes.
     if (db_->dialect() == Dialect::kSqlite) grants_ = std::make_unique<GrantCache>();
   }
@@ -77,7 +78,10 @@ class SqlStore final : public Store {
 
  private:
   std::shared_ptr<Database> db_;
-  GroupCommit token_writes_;  // token issuance: many small writes, committed in batches
+  // Token issuance: many small writes, committed in batches, synced lazily: a token lost in a
+  // power cut is harmless (its client asks again), and any later durable commit (a revocation,
+  // a secret change) syncs it first. docs/security.md D2.
+  GroupCommit token_writes_;
   std::unique_ptr<GrantCache> grants_;  // null: read grants through (several nodes)
   Result<std::optional<Grant>> load_grant_by_client_id(const std::string& client_id);
   // Runs a transaction that changes grants, with the grant cache emptied before and after it.

@@ -423,9 +423,12 @@ class PgConnection final : public Connection {
 };
 
 Result<std::unique_ptr<PgConnection>> connect(const Target& t) {
-  // Entries before dbname are defaults that the URL may override.
-  const char* keys[] = {"connect_timeout", "fallback_application_name", "dbname", nullptr};
-  const char* vals[] = {"10", "licsat", t.url.c_str(), nullptr};
+  // Entries before dbname are defaults that the URL may override. synchronous_commit=on for the
+  // session, whatever the server's default: a COMMIT returns only once its WAL record is flushed,
+  // so every answer that promises something (an acknowledged report, a revocation, a new secret)
+  // survives a crash of the database host.
+  const char* keys[] = {"connect_timeout", "fallback_application_name", "options", "dbname", nullptr};
+  const char* vals[] = {"10", "licsat", "-c synchronous_commit=on", t.url.c_str(), nullptr};
   PGconn* c = PQconnectdbParams(keys, vals, 1);
   if (!c) return fail(Error::unavailable("cannot connect to " + t.description + ": out of memory"));
   if (PQstatus(c) != CONNECTION_OK) {
@@ -559,7 +562,11 @@ class PostgresDatabase final : public Database {
   void seed(std::unique_ptr<PgConnection> c) { pool_.seed(std::move(c)); }
 
   Status transact(TxMode mode, const std::function<Status(Connection&)>& fn) override {
-    const char* begin = mode == TxMode::kRead ? "BEGIN READ ONLY" : "BEGIN";
+    // kWriteLazySync: COMMIT returns without waiting for its WAL flush (the session is
+    // synchronous_commit=on otherwise); the next synchronous commit flushes it too.
+    const char* begin = mode == TxMode::kRead             ? "BEGIN READ ONLY"
+                        : mode == TxMode::kWriteLazySync ? "BEGIN; SET LOCAL synchronous_commit = off"
+                                                          : "BEGIN";
     for (int attempt = 1;; ++attempt) {
       bool retry = false;
       Status s = attempt_once(begin, fn, retry);

@@ -149,10 +149,13 @@ Result<std::unique_ptr<SqliteConnection>> connect(const std::string& path) {
   }
   auto conn = std::make_unique<SqliteConnection>(db);
   sqlite3_busy_timeout(db, 5000);
-  // WAL: readers do not block the writer. synchronous=NORMAL in WAL keeps every committed
-  // transaction across a process crash (kill -9); only power loss may drop the last commits.
+  // WAL: readers do not block the writer. synchronous=FULL: every COMMIT syncs the log to disk
+  // before it returns, so an answer that promises something (an acknowledged usage report, a
+  // regenerated secret, a revocation, a lock) outlives a power loss, not only a kill -9. Group
+  // commit makes one sync cover every token and event committed together. (NORMAL would sync
+  // only at checkpoints: a power loss could silently roll back acknowledged work.)
   if (auto s = conn->exec_script(
-          "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+          "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
           "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-20000;");
       !s) {
     return fail(s.error());
@@ -172,6 +175,16 @@ class SqliteDatabase final : public Database {
     if (mode == TxMode::kWrite) {
       std::lock_guard lock(write_mu_);
       return run(*writer_, "BEGIN IMMEDIATE", fn);
+    }
+    if (mode == TxMode::kWriteLazySync) {
+      // synchronous is a per-connection setting: NORMAL for this transaction alone (its WAL
+      // frames are written, not synced), FULL again for the next one, whose sync of the log
+      // covers these frames too.
+      std::lock_guard lock(write_mu_);
+      if (auto n = writer_->exec("PRAGMA synchronous=NORMAL", {}); !n) return fail(n.error());
+      Status s = run(*writer_, "BEGIN IMMEDIATE", fn);
+      if (auto f = writer_->exec("PRAGMA synchronous=FULL", {}); !f) return fail(f.error());
+      return s;
     }
     auto conn = take_reader();
     if (!conn) return fail(conn.error());
