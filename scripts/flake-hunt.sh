@@ -87,9 +87,12 @@ one_run() {  # one_run BACKEND I: one ctest run under load; records its failed t
   child=
   stop_burners
   took=$(($(date +%s) - start))
-  # ctest's summary lists each failed test as "  NN - Suite.Name (Failed|Timeout|...)".
+  # ctest's summary lists each failed test under "The following tests FAILED:" as
+  # "  NN - Suite.Name (Failed|Timeout|...)"; skipped ones are under "did not run", not counted.
   local failed=()
-  mapfile -t failed < <(sed -n '/tests failed out of/,$p' "$log" | sed -n 's/^[[:space:]]*[0-9]\+ - \([^ ]*\) (.*$/\1/p')
+  mapfile -t failed < <(awk '/The following tests FAILED:/ { on = 1; next }
+                             on && /^[[:space:]]*[0-9]+ - / { print $3; next }
+                             { on = 0 }' "$log")
   if ((rc == 124)); then failed+=("(the run itself: stopped after ${run_timeout} s)"); fi
   if ((rc != 0 && ${#failed[@]} == 0)); then failed+=("(ctest exit $rc, no test named: see $log)"); fi
   for t in "${failed[@]}"; do
