@@ -221,6 +221,23 @@ void Server::kill9() {
   pid_ = -1;
 }
 
+long long Server::cpu_ticks() const {
+  if (pid_ <= 0) return -1;
+  std::ifstream in("/proc/" + std::to_string(pid_) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // After "PID (comm) ": state is field 3; utime and stime are fields 14 and 15.
+  auto close = stat.rfind(')');
+  if (close == std::string::npos) return -1;
+  std::istringstream fields(stat.substr(close + 1));
+  std::string f;
+  long long utime = -1, stime = -1;
+  for (int i = 3; i <= 15 && fields >> f; ++i) {
+    if (i == 14) utime = std::stoll(f);
+    if (i == 15) stime = std::stoll(f);
+  }
+  return utime < 0 || stime < 0 ? -1 : utime + stime;
+}
+
 Reply Server::request(const std::string& method, const std::string& path, const std::string& body,
                       const RequestOptions& o) const {
   return https(method, url() + path, body, o, ca_file());

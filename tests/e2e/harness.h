@@ -67,6 +67,12 @@ class Server {
   int stop();
   void kill9();
   bool running() const { return pid_ > 0; }
+  // The server's process id (-1 when it is not running).
+  int pid() const { return pid_; }
+  // CPU time the server's process has used so far (all threads), in clock ticks, from
+  // /proc/PID/stat; -1 when unreadable. Tests wait on it to know the server is at work on
+  // something (a slow password hash) instead of sleeping a guess.
+  long long cpu_ticks() const;
 
   std::string url() const;                 // https://localhost:PORT
   int port() const { return port_; }

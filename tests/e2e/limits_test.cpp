@@ -240,13 +240,21 @@ TEST(Limits, AFloodPastTheOpenFilesLimitMeetsTheConnectionLimitNotABusyAcceptLoo
     int fd = tcp_connect(s.port());
     if (fd >= 0) flood.push_back(fd);
   }
-  std::this_thread::sleep_for(std::chrono::seconds(2));
   // Past the limit, connections are closed at once; accept() never runs out of descriptors (and
-  // so never spins on EMFILE, which wrote a log line per failed accept, without pause).
+  // so never spins on EMFILE, which wrote a log line per failed accept, without pause). The log
+  // is read once the server has refused a connection (waited for: a loaded machine may take
+  // seconds to accept the flood) and the flood is at least 2 s old, time for a spin to show.
+  const auto flooded = SteadyClock::now();
+  const char* refused = "connection refused: too many open connections";
+  for (auto until = flooded + std::chrono::seconds(60);
+       count_lines_with(s.log(), refused) == 0 && SteadyClock::now() < until;)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  std::this_thread::sleep_until(flooded + std::chrono::seconds(2));
   std::string log = s.log();
-  EXPECT_LT(count_lines_with(log, "accept failed"), 30) << "accept failed " << count_lines_with(log, "accept failed")
-                                                        << " times in 2 s";
-  EXPECT_GT(count_lines_with(log, "connection refused: too many open connections"), 0);
+  EXPECT_LT(count_lines_with(log, "accept failed"), 30)
+      << "accept failed " << count_lines_with(log, "accept failed") << " times in "
+      << std::chrono::duration<double>(SteadyClock::now() - flooded).count() << " s";
+  EXPECT_GT(count_lines_with(log, refused), 0);
 
   // Once the held connections reach their deadline the server answers again.
   auto give_up = SteadyClock::now() + std::chrono::seconds(kDeadline + 20);

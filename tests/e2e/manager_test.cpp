@@ -362,13 +362,27 @@ TEST_F(ManagerE2E, RunRidesOutAnOutageAndTheQueuedReportCountsOnce) {
   ASSERT_EQ(st["reportsWaiting"].size(), 1u);
   std::string report_id = st["reportsWaiting"][0]["reportId"];
 
+  // The server comes back once the run has failed at least once (waited for in its output, not
+  // after a fixed time: a loaded machine may start the run late).
+  std::string run_log = dir_.path() + "/run.log";
   CommandResult run;
   std::thread runner([&] {
-    run = manager("run " + connect(url) + " --interval 30s --retry-min 1s --cycles 1");
+    run = run_command(licsat_binary() + " manager run " + connect(url) + " --interval 30s --retry-min 1s --cycles 1 --state " +
+                          state() + " >" + run_log + " 2>&1",
+                      {{"LICSAT_PASSWORD", kUserPassword}});
   });
-  std::this_thread::sleep_for(std::chrono::seconds(3));
+  auto read_run_log = [&] {
+    std::ifstream in(run_log);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  };
+  for (auto until = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+       !contains(read_run_log(), "outcome=failed") && std::chrono::steady_clock::now() < until;)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   server_.start();  // same data directory and port
   runner.join();
+  run.output = read_run_log();
   ASSERT_EQ(run.exit_code, 0) << run.output;
   EXPECT_TRUE(contains(run.output, "outcome=failed")) << run.output;
   EXPECT_TRUE(contains(run.output, "class=connect")) << run.output;
