@@ -236,6 +236,7 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
 
   void do_read_header() {
     if (srv_.draining) return do_close();
+    body_unread_ = false;
     parser_.emplace();
     parser_->header_limit(static_cast<uint32_t>(srv_.opt.limits.max_header_bytes));
     // Beast checks Content-Length against the body limit while it parses the header, before the
@@ -258,11 +259,26 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
     std::string target(req.target());
     auto q = target.find('?');
     std::string path = target.substr(0, q);
-    int64_t limit = srv_.router.body_limit(std::string(req.method_string()), path, srv_.opt.limits.max_body_bytes);
+    std::string method(req.method_string());
+    const Route* route = srv_.router.find(method, path);
+    int64_t limit = route && route->max_body > 0 ? route->max_body : srv_.opt.limits.max_body_bytes;
     if (auto len = parser_->content_length(); len && static_cast<int64_t>(*len) > limit) {
       return reject(413, "too_large", "limit.body",
                     "Request body of " + std::to_string(*len) + " bytes exceeds the limit of " + std::to_string(limit) +
                         " bytes for this endpoint.");
+    }
+    // The route's own check of the header (its bearer token and role) comes before any body
+    // byte is read, reserved or invited: a refused caller cannot make the server hold a body.
+    if (route && route->precheck) {
+      head_ = request_head(req, peer_);
+      std::optional<Response> refusal;
+      try {
+        refusal = route->precheck(*head_);
+      } catch (const std::exception& e) {
+        log::error("header check failed", {{"route", route->pattern}, {"error", e.what()}});
+        refusal = internal_error();
+      }
+      if (refusal) return refuse_unread(std::move(*refusal), req.version(), req.keep_alive(), route->pattern, method);
     }
     parser_->body_limit(static_cast<uint64_t>(limit));
     if (parser_->is_done()) return on_body({});
@@ -278,6 +294,17 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
       });
     }
     read_body();
+  }
+
+  // Answers a request refused on its header alone. A body it announced is never read: the
+  // connection closes after the answer (after a linger, so the client gets to read it).
+  void refuse_unread(Response r, unsigned version, bool keep, const std::string& route, const std::string& method) {
+    head_.reset();
+    if (!parser_->is_done()) {
+      body_unread_ = true;
+      keep = false;
+    }
+    send(std::move(r), version, keep, route, method);
   }
 
   void read_body() {
@@ -342,6 +369,10 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
     unsigned version = msg.version();
     bool keep = msg.keep_alive();
     Request req = to_request(std::move(msg), peer_);
+    if (head_) {
+      req.context = std::move(head_->context);
+      head_.reset();
+    }
     Match m = srv_.router.match(req);
     // Reads (GET, HEAD) and routes that never block are answered here on the I/O thread: in
     // WAL mode reads never wait for a writer. Other writes run on the worker pool, because they
@@ -432,6 +463,7 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
     out->prepare_payload();
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
     srv_.metrics.observe(route, res.status, secs);
+    if (res.status == 401) srv_.metrics.unauthenticated(route);
     if (log::enabled(log::Level::kInfo))
       log::info("request", {{"method", method},
                             {"route", route},
@@ -439,7 +471,7 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
                             {"ms", fmt_ms(secs)},
                             {"peer", peer_}});
     beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(srv_.opt.limits.read_timeout));
-    bool linger = res.status == 413 || res.status == 431 || res.status == 400;
+    bool linger = res.status == 413 || res.status == 431 || res.status == 400 || body_unread_;
     bhttp::async_write(stream_, *out, [self = shared_from_this(), out, keep, linger](beast::error_code ec, size_t) {
       self->busy_ = false;
       if (ec) return self->do_close();
@@ -496,6 +528,8 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
   beast::ssl_stream<Stream> stream_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::optional<Request> head_;  // the header as the route's check saw it, until the body is read
+  bool body_unread_ = false;     // the request was refused before its body was read
   std::string peer_;
   net::steady_timer read_deadline_;
   std::chrono::steady_clock::time_point linger_until_{};
