@@ -1,6 +1,7 @@
 // Nothing unauthenticated grows the server's disk or memory (issue 17): a protected route
 // refuses a caller without a valid bearer token on the header alone, before any body byte is
-// read or invited with 100 Continue.
+// read or invited with 100 Continue; a flood of such refusals writes a bounded number of Event
+// Log rows (every refusal counted in the metrics).
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <openssl/ssl.h>
@@ -104,6 +105,37 @@ TEST(Hostile, AClientThatSendsItsBodyAnywayGetsThe401OnTheHeaderAloneAndIsDiscon
   EXPECT_TRUE(contains(got, "error=\"invalid_token\"")) << got;
   EXPECT_TRUE(contains(got, "Connection: close")) << got;
   EXPECT_EQ(metric(s, "licsat_http_unauthenticated_total{route=\"" + kUsagePattern + "\"}"), 1);
+}
+
+TEST(Hostile, ManyUnauthenticatedRequestsWriteABoundedNumberOfEventsAndAreAllCounted) {
+  Server s;
+  s.start();
+  constexpr int kRequests = 150;
+  // The first carries a long path: what the Event Log keeps of it is clipped.
+  std::string long_path = "/api/v1/accounts/" + std::string(8000, 'p') + "/devices";
+  EXPECT_EQ(s.get(long_path).status, 401);
+  for (int i = 1; i < kRequests; ++i) {
+    RequestOptions o;
+    if (i % 2) o.bearer = "forged-token-" + std::to_string(i);
+    EXPECT_EQ(s.get("/api/v1/accounts/acme/devices", o).status, 401);
+  }
+  EXPECT_EQ(metric(s, "licsat_http_unauthenticated_total{route=\"/api/v1/accounts/{account}/devices\"}"), kRequests);
+
+  std::string admin = s.login();
+  RequestOptions o;
+  o.bearer = admin;
+  auto ev = s.get("/api/v1/admin/events?action=api.auth&limit=1000", o);
+  ASSERT_EQ(ev.status, 200) << ev.body;
+  // One address, one minute: the first refusal, written at once with its reason; the rest
+  // are counted and written as one summary once the minute has passed.
+  ASSERT_EQ(ev.json()["total"], 1) << ev.body;
+  auto e = ev.json()["events"][0];
+  EXPECT_EQ(e["outcome"], "failure");
+  EXPECT_EQ(e["source_ip"], "127.0.0.1");
+  std::string detail = e["detail"];
+  EXPECT_LE(detail.size(), 512u);
+  EXPECT_EQ(detail.substr(0, 21), "GET /api/v1/accounts/");
+  EXPECT_TRUE(contains(detail, "(clipped)")) << detail;
 }
 
 }  // namespace
