@@ -16,6 +16,7 @@
 #include "core/log.h"
 #include "http/asio.h"
 #include "http/beast_request.h"
+#include "http/body_budget.h"
 
 namespace licsat::http {
 
@@ -76,7 +77,8 @@ class Server::Impl {
   Impl(ServerOptions o, const Router& r, Metrics& m)
       : opt(std::move(o)), router(r), metrics(m), loops(make_loops(opt.threads)), ioc(*loops.front()),
         workers(static_cast<size_t>(std::max(1, opt.workers))), tls(ssl::context::tls_server),
-        acceptor(ioc), accept_retry(ioc), signals(ioc, SIGTERM, SIGINT), deadline(ioc) {}
+        acceptor(ioc), accept_retry(ioc), signals(ioc, SIGTERM, SIGINT), deadline(ioc),
+        body_budget(opt.limits.max_inflight_body_bytes) {}
 
   // One event loop per I/O thread, as nginx's workers: a connection lives on one loop, so its
   // handlers need no strand and never move between cores.
@@ -192,6 +194,7 @@ class Server::Impl {
   uint16_t bound_port = 0;
   std::mutex sessions_mu;
   std::list<std::weak_ptr<Session>> sessions;
+  BodyBudget body_budget;  // limits.max_inflight_body_bytes, shared by every connection
 };
 
 class Server::Impl::Session : public std::enable_shared_from_this<Session> {
@@ -280,6 +283,12 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
       }
       if (refusal) return refuse_unread(std::move(*refusal), req.version(), req.keep_alive(), route->pattern, method);
     }
+    if (!reserve_body(limit)) {
+      Response busy = error_response(503, "server_busy",
+                                     "The server is reading as many request bodies as it may hold at once; try again shortly.");
+      busy.set("Retry-After", std::to_string(kBusyRetryAfterSeconds));
+      return refuse_unread(std::move(busy), req.version(), false, route ? route->pattern : "(not found)", method);
+    }
     parser_->body_limit(static_cast<uint64_t>(limit));
     if (parser_->is_done()) return on_body({});
     // RFC 9110 §10.1.1: a client that sent "Expect: 100-continue" waits for an interim 100
@@ -294,6 +303,31 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
       });
     }
     read_body();
+  }
+
+  static constexpr int kBusyRetryAfterSeconds = 5;
+
+  // Reserves the body's bytes against the budget of all bodies in flight, before any is read:
+  // its Content-Length, or for a chunked body the route's limit (what it may grow to; growing
+  // the reservation as chunks arrive would let a body fail half-read instead). False when the
+  // budget cannot cover it. The reservation is given back once the response is sent, or with
+  // the session when its connection dies.
+  bool reserve_body(int64_t limit) {
+    int64_t want = 0;
+    if (auto len = parser_->content_length())
+      want = static_cast<int64_t>(*len);
+    else if (!parser_->is_done())
+      want = limit;
+    if (want <= 0) return true;
+    body_budget_ = srv_.body_budget.reserve(want);
+    if (body_budget_) return true;
+    srv_.metrics.limit_hit("inflight_body");
+    log::warn("request refused: request bodies in flight are at their budget",
+              {{"peer", peer_},
+               {"body_bytes", std::to_string(want)},
+               {"in_flight_bytes", std::to_string(srv_.body_budget.in_use())},
+               {"limit_bytes", std::to_string(srv_.body_budget.capacity())}});
+    return false;
   }
 
   // Answers a request refused on its header alone. A body it announced is never read: the
@@ -438,6 +472,7 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
   }
 
   void send(Response res, unsigned version, bool keep_alive, const std::string& route, const std::string& method) {
+    body_budget_.reset();  // the request is done with its body
     auto out = std::make_shared<bhttp::response<bhttp::string_body>>();
     out->version(version);
     out->result(static_cast<unsigned>(res.status));
@@ -530,6 +565,7 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::optional<Request> head_;  // the header as the route's check saw it, until the body is read
   bool body_unread_ = false;     // the request was refused before its body was read
+  std::optional<BodyBudget::Reservation> body_budget_;  // this request's body bytes, until it is answered
   std::string peer_;
   net::steady_timer read_deadline_;
   std::chrono::steady_clock::time_point linger_until_{};
