@@ -16,7 +16,7 @@ using nlohmann::json;
 Response bad_request(const std::string& m) { return http::error_response(400, "invalid_request", m); }
 
 template <typename F>
-http::Handler admin(App& app, F f) {
+http::GuardedHandler admin(App& app, F f) {
   return with_role(app, Role::kAdmin, f);
 }
 

@@ -28,7 +28,7 @@ std::expected<std::string, Response> str_field(const json& j, const char* name, 
 }
 
 template <typename F>
-http::Handler admin(App& app, F f) {
+http::GuardedHandler admin(App& app, F f) {
   return with_role(app, Role::kAdmin, f);
 }
 
@@ -142,14 +142,12 @@ Response list_events(App& app, Request& req) {
 
 void add_admin_routes(App& app) {
   auto& r = app.router;
-  r.add("GET", "/api/v1/me", [&app](Request& req) -> Response {
-    auto p = require_role(app, req, Role::kViewer);
-    if (!p) return p.error();
-    return ok({{"name", p->actor},
-               {"role", std::string(domain::role_name(p->role))},
-               {"client_id", p->client_id},
-               {"expires", format_iso8601(p->expires)}});
-  });
+  r.add("GET", "/api/v1/me", with_role(app, Role::kViewer, [](Request&, const oauth::Principal& p) -> Response {
+          return ok({{"name", p.actor},
+                     {"role", std::string(domain::role_name(p.role))},
+                     {"client_id", p.client_id},
+                     {"expires", format_iso8601(p.expires)}});
+        }));
 
   r.add("GET", "/api/v1/admin/users", admin(app, [&app](Request&, const oauth::Principal&) -> Response {
           auto users = app.access->list_users();

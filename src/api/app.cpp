@@ -87,6 +87,7 @@ Result<std::unique_ptr<App>> build_app(const ServerConfig& cfg, std::string* adm
   policy.cost.mem = static_cast<size_t>(cfg.auth.pwhash_mem_mib) * 1024 * 1024;
 
   app->events = std::make_unique<domain::EventLog>(*app->store, *app->clock);
+  app->bearer_refusals = std::make_unique<domain::RefusalSummary>(*app->clock);
   app->access = std::make_unique<domain::AccessService>(*app->store, *app->clock, policy);
   app->grants = std::make_unique<domain::GrantService>(*app->store, *app->clock, app->hash_key);
   oauth::TokenPolicy tp{cfg.auth.access_token_ttl, cfg.auth.refresh_token_ttl, cfg.auth.client_failures_per_minute,

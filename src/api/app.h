@@ -11,6 +11,7 @@
 #include "domain/event_log.h"
 #include "domain/grants.h"
 #include "domain/licensing_service.h"
+#include "domain/refusal_summary.h"
 #include "http/metrics.h"
 #include "http/router.h"
 #include "oauth/token_service.h"
@@ -29,6 +30,8 @@ struct App {
   std::string hash_key;                 // keyed-hash key of secrets and tokens (in the database)
   crypto::SigningKey signing_key;       // Ed25519 key of offline answers and sync files
   std::unique_ptr<domain::EventLog> events;
+  // Bearer refusals (api.auth) are written through it: a bounded number per address and minute.
+  std::unique_ptr<domain::RefusalSummary> bearer_refusals;
   std::unique_ptr<domain::AccessService> access;
   std::unique_ptr<domain::GrantService> grants;
   std::unique_ptr<oauth::TokenService> tokens;

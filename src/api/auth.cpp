@@ -3,6 +3,27 @@
 #include <nlohmann/json.hpp>
 
 namespace licsat::api {
+namespace {
+
+// A bearer refusal's Event Log record, through the refusal summary: the first from an address
+// in a minute is written at once, the others of that minute as one event with their count.
+void record_bearer_refusal(App& app, const http::Request& req, const std::string& reason) {
+  std::string detail = req.method + " " + domain::clip_text(req.path, domain::kMaxEventPathBytes) + ": " + reason;
+  auto o = app.bearer_refusals->refuse(req.peer, detail);
+  if (o.write_now) {
+    if (o.address != req.peer)
+      detail += " (further refusals from addresses new this minute are counted under \"" + o.address + "\")";
+    app.events->record(app.events->make("(bearer)", req.peer, "api.auth", "failure", detail));
+  }
+  for (const auto& d : o.due) {
+    std::string from = d.address == domain::RefusalSummary::kOtherAddresses ? "other addresses" : "this address";
+    app.events->record(app.events->make("(bearer)", d.address, "api.auth", "failure",
+                                        std::to_string(d.refusals) + " more refused from " + from +
+                                            " in the minute after the last event; the last: " + d.reason));
+  }
+}
+
+}  // namespace
 
 std::expected<oauth::Principal, http::Response> require_role(App& app, const http::Request& req, domain::Role need) {
   std::string token;
@@ -13,8 +34,7 @@ std::expected<oauth::Principal, http::Response> require_role(App& app, const htt
   auto p = app.tokens->authenticate(token);
   if (!p) {
     const auto& e = p.error();
-    app.events->record(app.events->make("(bearer)", req.peer, "api.auth", "failure",
-                                        req.method + " " + req.path + ": " + e.description));
+    record_bearer_refusal(app, req, e.description);
     auto r = http::error_response(e.status, e.error, e.description);
     if (e.status == 401) {
       std::string www = "Bearer realm=\"licsat\"";
@@ -26,7 +46,8 @@ std::expected<oauth::Principal, http::Response> require_role(App& app, const htt
   if (!domain::role_allows(p->role, need)) {
     std::string m = "Your role (" + std::string(domain::role_name(p->role)) + ") may not do this; it needs the " +
                     std::string(domain::role_name(need)) + " role.";
-    app.events->record(app.events->make(p->actor, req.peer, "api.authorize", "failure", req.method + " " + req.path + ": " + m));
+    app.events->record(app.events->make(p->actor, req.peer, "api.authorize", "failure",
+                                        req.method + " " + domain::clip_text(req.path, domain::kMaxEventPathBytes) + ": " + m));
     return std::unexpected(http::error_response(403, "insufficient_role", m));
   }
   return *p;

@@ -3,7 +3,9 @@
 // (401 with WWW-Authenticate: Bearer …, or 403).
 #pragma once
 
+#include <any>
 #include <expected>
+#include <optional>
 
 #include "api/app.h"
 #include "http/message.h"
@@ -16,14 +18,26 @@ std::expected<oauth::Principal, http::Response> require_role(App& app, const htt
 domain::Actor actor_of(const oauth::Principal& p, const http::Request& req);
 
 // A handler that runs only for callers with at least `need`; refusals are answered by
-// require_role. `f` is called as f(request, principal).
+// require_role. `f` is called as f(request, principal). The check runs on the request's
+// header, before its body is read (see http::Precheck), and leaves the principal for the
+// handler; a request that reaches the handler unchecked (the router called directly, as tests
+// do) is checked there.
 template <typename F>
-http::Handler with_role(App& app, domain::Role need, F f) {
-  return [&app, need, f](http::Request& req) -> http::Response {
+http::GuardedHandler with_role(App& app, domain::Role need, F f) {
+  http::GuardedHandler g;
+  g.precheck = [&app, need](http::Request& req) -> std::optional<http::Response> {
+    auto p = require_role(app, req, need);
+    if (!p) return std::move(p.error());
+    req.context = std::move(*p);
+    return std::nullopt;
+  };
+  g.handler = [&app, need, f](http::Request& req) -> http::Response {
+    if (const auto* checked = std::any_cast<oauth::Principal>(&req.context)) return f(req, *checked);
     auto p = require_role(app, req, need);
     if (!p) return p.error();
     return f(req, *p);
   };
+  return g;
 }
 
 // Turns an Error into its JSON error response (the one place for that mapping in the API).

@@ -101,11 +101,8 @@ Response answer(App& app, Request& req, const oauth::Principal& p) {
 
 void add_offline_routes(App& app) {
   app.router.add("POST", "/api/v1/admin/offline/answer",
-                 [&app](Request& req) -> Response {
-                   auto p = require_role(app, req, domain::Role::kAdmin);
-                   if (!p) return p.error();
-                   return answer(app, req, *p);
-                 },
+                 with_role(app, domain::Role::kAdmin,
+                           [&app](Request& req, const oauth::Principal& p) { return answer(app, req, p); }),
                  app.config.limits.max_usage_body_bytes);
   // Public: the key is what a manager pins before it trusts signed answers; publishing it costs nothing.
   app.router.add("GET", "/api/v1/server-key", [&app](Request&) -> Response {

@@ -149,6 +149,7 @@ void add_serve(CLI::App& app) {
       {"--workers", "workers", "Handler threads: requests that wait on the database (default: 32)"},
       {"--max-body-bytes", "limits.max_body_bytes", "Largest request body, except usage reports"},
       {"--max-usage-body-bytes", "limits.max_usage_body_bytes", "Largest usage report body"},
+      {"--max-inflight-body-bytes", "limits.max_inflight_body_bytes", "Bytes all request bodies in flight may hold together"},
       {"--read-timeout", "limits.read_timeout", "Time to receive one request (e.g. 30s)"},
       {"--access-token-ttl", "auth.access_token_ttl", "Access token lifetime (e.g. 1h)"},
       {"--refresh-token-ttl", "auth.refresh_token_ttl", "Refresh token lifetime (e.g. 14d)"},

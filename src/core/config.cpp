@@ -85,6 +85,8 @@ const std::map<std::string, Setter>& setters() {
     L["limits.read_timeout"] = integer([](ServerConfig& c) -> int64_t& { return c.limits.read_timeout; }, true, 1);
     L["limits.idle_timeout"] = integer([](ServerConfig& c) -> int64_t& { return c.limits.idle_timeout; }, true, 1);
     L["limits.max_connections"] = integer([](ServerConfig& c) -> int64_t& { return c.limits.max_connections; }, false, 1);
+    L["limits.max_inflight_body_bytes"] =
+        integer([](ServerConfig& c) -> int64_t& { return c.limits.max_inflight_body_bytes; }, false, 1024);
     L["auth.access_token_ttl"] = integer([](ServerConfig& c) -> int64_t& { return c.auth.access_token_ttl; }, true, 1);
     L["auth.refresh_token_ttl"] = integer([](ServerConfig& c) -> int64_t& { return c.auth.refresh_token_ttl; }, true, 1);
     L["auth.password_min_length"] = integer([](ServerConfig& c) -> int64_t& { return c.auth.password_min_length; }, false, 8);

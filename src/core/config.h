@@ -42,6 +42,9 @@ struct ServerConfig {
     int64_t read_timeout = 30;                          // seconds to receive one whole request
     int64_t idle_timeout = 60;                          // keep-alive idle seconds
     int64_t max_connections = 10000;
+    // Bytes all request bodies being read or handled may hold together; a request whose body
+    // would go over gets 503 with Retry-After before its body is read.
+    int64_t max_inflight_body_bytes = 256 * 1024 * 1024;
   } limits;
 
   struct Auth {

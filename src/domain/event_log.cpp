@@ -9,6 +9,17 @@
 
 namespace licsat::domain {
 
+std::string clip_text(std::string_view text, size_t max_bytes) {
+  if (text.size() <= max_bytes) return std::string(text);
+  bool marked = max_bytes > kClipMarker.size();  // room for the marker and some text
+  size_t cut = marked ? max_bytes - kClipMarker.size() : max_bytes;
+  // Back up over continuation bytes (10xxxxxx) so a multi-byte character is kept whole or dropped.
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  std::string out(text.substr(0, cut));
+  if (marked) out += kClipMarker;
+  return out;
+}
+
 EventLog::EventLog(store::AuthStore& store, const Clock& clock)
     : store_(store), clock_(clock), worker_([this] { run(); }) {}
 
@@ -25,11 +36,12 @@ Event EventLog::make(std::string actor, std::string source_ip, std::string actio
                      std::string detail) const {
   Event e;
   e.time = clock_.now();
-  e.actor = std::move(actor);
-  e.source_ip = std::move(source_ip);
-  e.action = std::move(action);
-  e.outcome = std::move(outcome);
-  e.detail = std::move(detail);
+  auto clip = [](std::string s, size_t max) { return s.size() <= max ? std::move(s) : clip_text(s, max); };
+  e.actor = clip(std::move(actor), kMaxEventNameBytes);
+  e.source_ip = clip(std::move(source_ip), kMaxEventNameBytes);
+  e.action = clip(std::move(action), kMaxEventNameBytes);
+  e.outcome = clip(std::move(outcome), kMaxEventNameBytes);
+  e.detail = clip(std::move(detail), kMaxEventDetailBytes);
   return e;
 }
 

@@ -7,6 +7,8 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <string>
+#include <string_view>
 #include <thread>
 
 #include "core/clock.h"
@@ -15,6 +17,17 @@
 
 namespace licsat::domain {
 
+// Sizes of what an event keeps of text a request supplied (a path, a client ID, a user name):
+// enough to recognise it, never enough for a request to grow the log by its own size.
+inline constexpr size_t kMaxEventNameBytes = 64;     // actor, source address, action, outcome
+inline constexpr size_t kMaxEventPathBytes = 200;    // a request path inside a detail
+inline constexpr size_t kMaxEventDetailBytes = 512;  // the whole detail
+
+// `text` itself when it has at most `max_bytes` bytes; else its start, cut at a UTF-8
+// character boundary, followed by kClipMarker, together at most `max_bytes` bytes.
+inline constexpr std::string_view kClipMarker = "\u2026(clipped)";
+std::string clip_text(std::string_view text, size_t max_bytes);
+
 class EventLog {
  public:
   EventLog(store::AuthStore& store, const Clock& clock);
@@ -22,7 +35,8 @@ class EventLog {
   EventLog(const EventLog&) = delete;
   EventLog& operator=(const EventLog&) = delete;
 
-  // Builds an event stamped with the clock's time.
+  // Builds an event stamped with the clock's time. Each field is clipped (clip_text) to
+  // kMaxEventNameBytes, the detail to kMaxEventDetailBytes.
   Event make(std::string actor, std::string source_ip, std::string action, std::string outcome,
              std::string detail) const;
   // Queues an event for the background writer.

@@ -12,4 +12,8 @@ namespace licsat::http {
 // Splits the target into path and query, lower-cases header names and moves the body out.
 Request to_request(boost::beast::http::request<boost::beast::http::string_body>&& msg, std::string peer);
 
+// The same from a header alone (copied; the body is left empty): what a route's header check
+// (Precheck) is given before the body is read.
+Request request_head(const boost::beast::http::request_header<>& head, std::string peer);
+
 }  // namespace licsat::http

@@ -2,6 +2,7 @@
 // handlers and their tests never include Beast.
 #pragma once
 
+#include <any>
 #include <functional>
 #include <map>
 #include <optional>
@@ -22,6 +23,7 @@ struct Request {
   std::string body;
   std::string peer;       // source address
   std::map<std::string, std::string> params;  // path parameters from the route pattern
+  std::any context;       // what the route's header check learned, for its handler (see Precheck)
 
   // First header with this (lower-case) name.
   std::optional<std::string_view> header(std::string_view name) const;

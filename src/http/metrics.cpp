@@ -34,6 +34,7 @@ void Metrics::observe(const std::string& route, int status, double seconds) {
 void Metrics::connection_opened() { std::lock_guard l(mu_); ++open_connections_; }
 void Metrics::connection_closed() { std::lock_guard l(mu_); --open_connections_; }
 void Metrics::limit_hit(const std::string& which) { std::lock_guard l(mu_); ++limits_[which]; }
+void Metrics::unauthenticated(const std::string& route) { std::lock_guard l(mu_); ++unauthenticated_[route]; }
 
 std::string Metrics::render() const {
   std::lock_guard l(mu_);
@@ -55,6 +56,10 @@ std::string Metrics::render() const {
   o += "# HELP licsat_http_limit_rejections_total Requests refused by a size or time limit.\n";
   o += "# TYPE licsat_http_limit_rejections_total counter\n";
   for (const auto& [k, n] : limits_) o += fmt::format("licsat_http_limit_rejections_total{{limit=\"{}\"}} {}\n", k, n);
+  o += "# HELP licsat_http_unauthenticated_total Requests refused 401 (no or a bad credential) by route pattern.\n";
+  o += "# TYPE licsat_http_unauthenticated_total counter\n";
+  for (const auto& [k, n] : unauthenticated_)
+    o += fmt::format("licsat_http_unauthenticated_total{{route=\"{}\"}} {}\n", label(k), n);
   o += "# HELP licsat_open_connections Connections open now.\n# TYPE licsat_open_connections gauge\n";
   o += fmt::format("licsat_open_connections {}\n", open_connections_);
   o += "# HELP licsat_uptime_seconds Seconds since the server started.\n# TYPE licsat_uptime_seconds gauge\n";

@@ -17,6 +17,9 @@ class Metrics {
   void connection_opened();
   void connection_closed();
   void limit_hit(const std::string& which);
+  // A request refused 401 (no or a bad credential), by route pattern (never the raw path, so
+  // the set of labels is the set of routes).
+  void unauthenticated(const std::string& route);
   std::string render() const;
 
  private:
@@ -31,6 +34,7 @@ class Metrics {
   std::map<std::pair<std::string, int>, uint64_t> requests_;
   std::map<std::string, Histogram> latency_;
   std::map<std::string, uint64_t> limits_;
+  std::map<std::string, uint64_t> unauthenticated_;  // by route pattern
   int64_t open_connections_ = 0;
   int64_t started_;
 };

@@ -33,9 +33,14 @@ bool matches(const Route& r, const std::vector<std::string>& segs, std::map<std:
 }  // namespace
 
 void Router::add(std::string method, std::string pattern, Handler h, int64_t max_body) {
-  Route r{std::move(method), std::move(pattern), std::move(h), max_body, false, {}};
+  Route r{std::move(method), std::move(pattern), std::move(h), max_body, false, {}, {}};
   r.segments = split_path(r.pattern);
   routes_.push_back(std::move(r));
+}
+
+void Router::add(std::string method, std::string pattern, GuardedHandler h, int64_t max_body) {
+  add(std::move(method), std::move(pattern), std::move(h.handler), max_body);
+  routes_.back().precheck = std::move(h.precheck);
 }
 
 Match Router::match(Request& req) const {
@@ -54,11 +59,16 @@ Match Router::match(Request& req) const {
   return m;
 }
 
-int64_t Router::body_limit(const std::string& method, const std::string& path, int64_t fallback) const {
+const Route* Router::find(const std::string& method, const std::string& path) const {
   auto segs = split_path(path);
   for (const auto& r : routes_)
-    if (r.method == method && matches(r, segs, nullptr)) return r.max_body > 0 ? r.max_body : fallback;
-  return fallback;
+    if (r.method == method && matches(r, segs, nullptr)) return &r;
+  return nullptr;
+}
+
+int64_t Router::body_limit(const std::string& method, const std::string& path, int64_t fallback) const {
+  const Route* r = find(method, path);
+  return r && r->max_body > 0 ? r->max_body : fallback;
 }
 
 void Router::add_inline(std::string method, std::string pattern, Handler h) {

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,19 @@ namespace licsat::http {
 
 using Handler = std::function<Response(Request&)>;
 
+// A route's check of a request's header, run by the server before it reads any body byte or
+// invites the body with 100 Continue: `req` has its method, path, query, headers and peer, no
+// body. A Response refuses the request; it is sent as is (a body announced is never read, and
+// the connection is closed after it). Otherwise the check may leave what it learned in
+// req.context for the handler (the caller a bearer token names, so it is checked once).
+using Precheck = std::function<std::optional<Response>(Request&)>;
+
+// A handler and the header check that guards it (see Precheck).
+struct GuardedHandler {
+  Handler handler;
+  Precheck precheck;
+};
+
 struct Route {
   std::string method;
   std::string pattern;
@@ -21,6 +35,7 @@ struct Route {
   // Runs on the I/O thread whatever its method: the handler never blocks (what would, it
   // defers). Other writes run on the worker pool, reads on the I/O thread.
   bool inline_handler = false;
+  Precheck precheck;  // may be empty
   std::vector<std::string> segments;
 };
 
@@ -33,10 +48,14 @@ struct Match {
 class Router {
  public:
   void add(std::string method, std::string pattern, Handler h, int64_t max_body = 0);
+  // A route whose requests are checked on their header first (see Precheck).
+  void add(std::string method, std::string pattern, GuardedHandler h, int64_t max_body = 0);
   // A route whose handler never blocks (see Route::inline_handler).
   void add_inline(std::string method, std::string pattern, Handler h);
   // Finds the route and fills req.params.
   Match match(Request& req) const;
+  // The route a request line would reach, before the body is read (null: none).
+  const Route* find(const std::string& method, const std::string& path) const;
   // The body limit of the route a request line would reach, before the body is read.
   int64_t body_limit(const std::string& method, const std::string& path, int64_t fallback) const;
   const std::vector<Route>& routes() const { return routes_; }

@@ -16,6 +16,7 @@
 #include "core/log.h"
 #include "http/asio.h"
 #include "http/beast_request.h"
+#include "http/body_budget.h"
 
 namespace licsat::http {
 
@@ -76,7 +77,8 @@ class Server::Impl {
   Impl(ServerOptions o, const Router& r, Metrics& m)
       : opt(std::move(o)), router(r), metrics(m), loops(make_loops(opt.threads)), ioc(*loops.front()),
         workers(static_cast<size_t>(std::max(1, opt.workers))), tls(ssl::context::tls_server),
-        acceptor(ioc), accept_retry(ioc), signals(ioc, SIGTERM, SIGINT), deadline(ioc) {}
+        acceptor(ioc), accept_retry(ioc), signals(ioc, SIGTERM, SIGINT), deadline(ioc),
+        body_budget(opt.limits.max_inflight_body_bytes) {}
 
   // One event loop per I/O thread, as nginx's workers: a connection lives on one loop, so its
   // handlers need no strand and never move between cores.
@@ -192,6 +194,7 @@ class Server::Impl {
   uint16_t bound_port = 0;
   std::mutex sessions_mu;
   std::list<std::weak_ptr<Session>> sessions;
+  BodyBudget body_budget;  // limits.max_inflight_body_bytes, shared by every connection
 };
 
 class Server::Impl::Session : public std::enable_shared_from_this<Session> {
@@ -236,6 +239,7 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
 
   void do_read_header() {
     if (srv_.draining) return do_close();
+    body_unread_ = false;
     parser_.emplace();
     parser_->header_limit(static_cast<uint32_t>(srv_.opt.limits.max_header_bytes));
     // Beast checks Content-Length against the body limit while it parses the header, before the
@@ -258,11 +262,32 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
     std::string target(req.target());
     auto q = target.find('?');
     std::string path = target.substr(0, q);
-    int64_t limit = srv_.router.body_limit(std::string(req.method_string()), path, srv_.opt.limits.max_body_bytes);
+    std::string method(req.method_string());
+    const Route* route = srv_.router.find(method, path);
+    int64_t limit = route && route->max_body > 0 ? route->max_body : srv_.opt.limits.max_body_bytes;
     if (auto len = parser_->content_length(); len && static_cast<int64_t>(*len) > limit) {
       return reject(413, "too_large", "limit.body",
                     "Request body of " + std::to_string(*len) + " bytes exceeds the limit of " + std::to_string(limit) +
                         " bytes for this endpoint.");
+    }
+    // The route's own check of the header (its bearer token and role) comes before any body
+    // byte is read, reserved or invited: a refused caller cannot make the server hold a body.
+    if (route && route->precheck) {
+      head_ = request_head(req, peer_);
+      std::optional<Response> refusal;
+      try {
+        refusal = route->precheck(*head_);
+      } catch (const std::exception& e) {
+        log::error("header check failed", {{"route", route->pattern}, {"error", e.what()}});
+        refusal = internal_error();
+      }
+      if (refusal) return refuse_unread(std::move(*refusal), req.version(), req.keep_alive(), route->pattern, method);
+    }
+    if (!reserve_body(limit)) {
+      Response busy = error_response(503, "server_busy",
+                                     "The server is reading as many request bodies as it may hold at once; try again shortly.");
+      busy.set("Retry-After", std::to_string(kBusyRetryAfterSeconds));
+      return refuse_unread(std::move(busy), req.version(), false, route ? route->pattern : "(not found)", method);
     }
     parser_->body_limit(static_cast<uint64_t>(limit));
     if (parser_->is_done()) return on_body({});
@@ -278,6 +303,42 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
       });
     }
     read_body();
+  }
+
+  static constexpr int kBusyRetryAfterSeconds = 5;
+
+  // Reserves the body's bytes against the budget of all bodies in flight, before any is read:
+  // its Content-Length, or for a chunked body the route's limit (what it may grow to; growing
+  // the reservation as chunks arrive would let a body fail half-read instead). False when the
+  // budget cannot cover it. The reservation is given back once the response is sent, or with
+  // the session when its connection dies.
+  bool reserve_body(int64_t limit) {
+    int64_t want = 0;
+    if (auto len = parser_->content_length())
+      want = static_cast<int64_t>(*len);
+    else if (!parser_->is_done())
+      want = limit;
+    if (want <= 0) return true;
+    body_budget_ = srv_.body_budget.reserve(want);
+    if (body_budget_) return true;
+    srv_.metrics.limit_hit("inflight_body");
+    log::warn("request refused: request bodies in flight are at their budget",
+              {{"peer", peer_},
+               {"body_bytes", std::to_string(want)},
+               {"in_flight_bytes", std::to_string(srv_.body_budget.in_use())},
+               {"limit_bytes", std::to_string(srv_.body_budget.capacity())}});
+    return false;
+  }
+
+  // Answers a request refused on its header alone. A body it announced is never read: the
+  // connection closes after the answer (after a linger, so the client gets to read it).
+  void refuse_unread(Response r, unsigned version, bool keep, const std::string& route, const std::string& method) {
+    head_.reset();
+    if (!parser_->is_done()) {
+      body_unread_ = true;
+      keep = false;
+    }
+    send(std::move(r), version, keep, route, method);
   }
 
   void read_body() {
@@ -342,6 +403,10 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
     unsigned version = msg.version();
     bool keep = msg.keep_alive();
     Request req = to_request(std::move(msg), peer_);
+    if (head_) {
+      req.context = std::move(head_->context);
+      head_.reset();
+    }
     Match m = srv_.router.match(req);
     // Reads (GET, HEAD) and routes that never block are answered here on the I/O thread: in
     // WAL mode reads never wait for a writer. Other writes run on the worker pool, because they
@@ -407,6 +472,7 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
   }
 
   void send(Response res, unsigned version, bool keep_alive, const std::string& route, const std::string& method) {
+    body_budget_.reset();  // the request is done with its body
     auto out = std::make_shared<bhttp::response<bhttp::string_body>>();
     out->version(version);
     out->result(static_cast<unsigned>(res.status));
@@ -432,6 +498,7 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
     out->prepare_payload();
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
     srv_.metrics.observe(route, res.status, secs);
+    if (res.status == 401) srv_.metrics.unauthenticated(route);
     if (log::enabled(log::Level::kInfo))
       log::info("request", {{"method", method},
                             {"route", route},
@@ -439,7 +506,7 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
                             {"ms", fmt_ms(secs)},
                             {"peer", peer_}});
     beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(srv_.opt.limits.read_timeout));
-    bool linger = res.status == 413 || res.status == 431 || res.status == 400;
+    bool linger = res.status == 413 || res.status == 431 || res.status == 400 || body_unread_;
     bhttp::async_write(stream_, *out, [self = shared_from_this(), out, keep, linger](beast::error_code ec, size_t) {
       self->busy_ = false;
       if (ec) return self->do_close();
@@ -496,6 +563,9 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
   beast::ssl_stream<Stream> stream_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::optional<Request> head_;  // the header as the route's check saw it, until the body is read
+  bool body_unread_ = false;     // the request was refused before its body was read
+  std::optional<BodyBudget::Reservation> body_budget_;  // this request's body bytes, until it is answered
   std::string peer_;
   net::steady_timer read_deadline_;
   std::chrono::steady_clock::time_point linger_until_{};

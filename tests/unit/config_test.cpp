@@ -93,3 +93,13 @@ TEST(Config, UsageHistoryBucketAndRetentionAreDurations) {
   ASSERT_FALSE(bad);
   EXPECT_NE(bad.error().message.find("usage_history.bucket"), std::string::npos);
 }
+
+TEST(Config, InflightBodyBudgetDefaultsTo256MiBAndIsSetInTheLimitsTable) {
+  auto d = load_server_config(std::nullopt, {});
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->limits.max_inflight_body_bytes, 256LL * 1024 * 1024);
+  ServerConfig c;
+  ASSERT_TRUE(apply_config_text(c, "[limits]\nmax_inflight_body_bytes = 1048576\n", "t.toml"));
+  EXPECT_EQ(c.limits.max_inflight_body_bytes, 1048576);
+  EXPECT_FALSE(set_config_key(c, "limits.max_inflight_body_bytes", "10"));  // below 1024
+}
