@@ -9,6 +9,7 @@
 
 #include "api/app.h"
 #include "cli/commands.h"
+#include "cli/housekeeping.h"
 #include "core/log.h"
 #include "http/server.h"
 #include "http/tls.h"
@@ -82,6 +83,9 @@ int serve(ServeFlags& f) {
   opt.limits = cfg->limits;
   opt.threads = cfg->threads;
   opt.workers = cfg->workers;
+  // Housekeeping: retention (expired tokens, old events) in small batches, once a minute. Made
+  // before the server, whose /metrics renders its counters, and so destroyed after it.
+  Housekeeping housekeeping(**app);
   http::Server server(opt, (*app)->router, (*app)->metrics);
   if (auto s = server.start(); !s) {
     log::error("cannot start", {{"error", s.error().message}});
@@ -100,20 +104,11 @@ int serve(ServeFlags& f) {
                                {"threads", std::to_string(opt.threads)},
                                {"workers", std::to_string(opt.workers)}});
 
-  // Housekeeping: expired tokens are removed every 10 minutes.
-  std::atomic<bool> stopping{false};
-  std::thread janitor([&] {
-    for (int tick = 0; !stopping; ++tick) {
-      std::this_thread::sleep_for(std::chrono::seconds(1));
-      if (tick % 600 == 599) (void)(*app)->store->purge_expired_tokens((*app)->clock->now() - 3600);
-    }
-  });
+  housekeeping.start();
   // A satellite syncs with its authority at start and every interval (src/sync/scheduler.h).
   if ((*app)->sync_scheduler) (*app)->sync_scheduler->start();
   server.run();
   if ((*app)->sync_scheduler) (*app)->sync_scheduler->stop();
-  stopping = true;
-  janitor.join();
   (*app)->events->flush();
   log::info("licsat stopped");
   return kOk;

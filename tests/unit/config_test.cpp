@@ -93,3 +93,15 @@ TEST(Config, UsageHistoryBucketAndRetentionAreDurations) {
   ASSERT_FALSE(bad);
   EXPECT_NE(bad.error().message.find("usage_history.bucket"), std::string::npos);
 }
+
+TEST(Config, EventLogRetentionIsADurationAndZeroKeepsEverything) {
+  ServerConfig c;
+  EXPECT_EQ(c.event_log.retention, 365 * 86400);
+  ASSERT_TRUE(set_config_key(c, "event_log.retention", "30d"));
+  EXPECT_EQ(c.event_log.retention, 30 * 86400);
+  ASSERT_TRUE(set_config_key(c, "event_log.retention", "0"));
+  EXPECT_EQ(c.event_log.retention, 0);
+  auto bad = set_config_key(c, "event_log.retention", "forever");
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("event_log.retention"), std::string::npos);
+}
