@@ -11,6 +11,8 @@ namespace licsat::cli {
 namespace {
 
 constexpr auto kRoundEvery = std::chrono::seconds(60);
+// Freed heap pages go back to the system this often (a large request's leftovers, within seconds).
+constexpr auto kTrimEvery = std::chrono::seconds(2);
 // Between two batches of a round: lets queued writes (tokens, reports) take the writer.
 constexpr auto kBetweenBatches = std::chrono::milliseconds(20);
 
@@ -52,23 +54,33 @@ void Housekeeping::start() {
 
 void Housekeeping::loop() {
   std::unique_lock l(mu_);
+  auto next_round = std::chrono::steady_clock::now();  // the first round at start: sizes on /metrics
   for (;;) {
     l.unlock();
-    // The first round at start: the table sizes are on /metrics from the beginning.
-    auto r = pruner_.run_once();
-    if (!r) log::warn("retention round failed", {{"error", r.error().message}});
-    else if (r->tokens || r->events)
-      log::info("retention", {{"tokens", std::to_string(r->tokens)}, {"events", std::to_string(r->events)}});
-    // Deleting events is itself recorded, so a gap in the Event Log has an explanation beside it.
-    if (r && r->events > 0)
-      (void)app_.store->append_events({{0, app_.clock->now(), "system", "", "eventlog.prune", "success",
-                                        std::to_string(r->events) + " events older than " +
-                                            std::to_string(app_.config.event_log.retention / 86400) + " days deleted"}});
+    if (std::chrono::steady_clock::now() >= next_round) {
+      retention_round();
+      next_round = std::chrono::steady_clock::now() + kRoundEvery;
+    }
     // Pages freed by large requests (usage reports) go back to the system.
     malloc_trim(0);
     l.lock();
-    if (cv_.wait_for(l, kRoundEvery, [this] { return stop_; })) return;
+    if (cv_.wait_for(l, kTrimEvery, [this] { return stop_; })) return;
   }
+}
+
+void Housekeeping::retention_round() {
+  auto r = pruner_.run_once();
+  if (!r) {
+    log::warn("retention round failed", {{"error", r.error().message}});
+    return;
+  }
+  if (r->tokens || r->events)
+    log::info("retention", {{"tokens", std::to_string(r->tokens)}, {"events", std::to_string(r->events)}});
+  // Deleting events is itself recorded, so a gap in the Event Log has an explanation beside it.
+  if (r->events > 0)
+    (void)app_.store->append_events({{0, app_.clock->now(), "system", "", "eventlog.prune", "success",
+                                      std::to_string(r->events) + " events older than " +
+                                          std::to_string(app_.config.event_log.retention / 86400) + " days deleted"}});
 }
 
 }  // namespace licsat::cli

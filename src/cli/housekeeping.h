@@ -1,5 +1,5 @@
 // The server's housekeeping thread: once a minute, the retention round (store/pruner.h: expired
-// tokens and old Event Log entries, in small batches), and when the server has been idle, memory
+// tokens and old Event Log entries, in small batches); every two seconds, freed heap memory
 // handed back to the system (malloc_trim). Its counters appear on /metrics.
 #pragma once
 
@@ -21,6 +21,7 @@ class Housekeeping {
 
  private:
   void loop();
+  void retention_round();
 
   api::App& app_;
   store::Pruner pruner_;

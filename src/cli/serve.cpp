@@ -1,5 +1,6 @@
 // licsat serve: the HTTPS server.
 #include <CLI/CLI.hpp>
+#include <malloc.h>
 
 #include <filesystem>
 #include <fstream>
@@ -26,6 +27,18 @@ struct ServeFlags {
   std::map<std::string, std::string> given;  // dotted config key -> value, only flags on the command line
 };
 
+// glibc's allocator, set before any thread starts. By default every thread that allocates under
+// contention gets an arena of its own (up to 8 per core) and keeps what it freed: after ten
+// 100,000-device usage reports five arenas held ~70 MB each of free memory (RSS 400-450 MB with
+// 24 MB in use). Two arenas, and blocks from 1 MiB (a report's body and parse buffers) mapped
+// and unmapped on their own instead of carved from an arena (a fixed threshold: glibc's
+// adaptive one rises to the largest block freed, which put those buffers back in the arenas).
+void bound_malloc() {
+  mallopt(M_ARENA_MAX, 2);
+  mallopt(M_MMAP_THRESHOLD, 1 << 20);
+  mallopt(M_TRIM_THRESHOLD, 8 << 20);
+}
+
 int serve(ServeFlags& f) {
   std::optional<std::string> file;
   if (!f.config_file.empty()) file = f.config_file;
@@ -35,6 +48,7 @@ int serve(ServeFlags& f) {
     return kUsage;
   }
   if (!f.unlock_user.empty()) return break_glass_unlock(*cfg, f.unlock_user, f.password_stdin);
+  bound_malloc();
   if (f.password_stdin) {
     std::cerr << "licsat serve: --password-stdin goes with --unlock-user\n";
     return kUsage;

@@ -149,7 +149,17 @@ class SqliteConnection final : public Connection {
   std::unordered_map<std::string, Prepared, TextHash, std::equal_to<>> cache_;
 };
 
-Result<std::unique_ptr<SqliteConnection>> connect(const std::string& path) {
+// Page cache per connection (KiB, as cache_size takes a negative number). The writer keeps the
+// hot pages of token and usage-report writes; readers (a pool of up to kMaxPooledReaders, more
+// while requests wait) answer from the OS page cache nearly as fast, so theirs is small.
+constexpr int kWriterCacheKiB = 20000;
+constexpr int kReaderCacheKiB = 2000;
+constexpr size_t kMaxPooledReaders = 8;
+// Everything SQLite allocates in this process, caches included: past this it recycles its cache
+// pages rather than allocate more (a soft limit: a statement never fails for it).
+constexpr int64_t kSoftHeapLimit = 64LL * 1024 * 1024;
+
+Result<std::unique_ptr<SqliteConnection>> connect(const std::string& path, int cache_kib) {
   sqlite3* db = nullptr;
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
   if (sqlite3_open_v2(path.c_str(), &db, flags, nullptr) != SQLITE_OK) {
@@ -163,7 +173,7 @@ Result<std::unique_ptr<SqliteConnection>> connect(const std::string& path) {
   // transaction across a process crash (kill -9); only power loss may drop the last commits.
   if (auto s = conn->exec_script(
           "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
-          "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-20000;");
+          "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-" + std::to_string(cache_kib) + ";");
       !s) {
     return fail(s.error());
   }
@@ -243,13 +253,13 @@ class SqliteDatabase final : public Database {
         return c;
       }
     }
-    return connect(path_);
+    return connect(path_, kReaderCacheKiB);
   }
 
   void give_back(std::unique_ptr<SqliteConnection> c) {
     c->release();
     std::lock_guard lock(pool_mu_);
-    if (readers_.size() < 8) readers_.push_back(std::move(c));
+    if (readers_.size() < kMaxPooledReaders) readers_.push_back(std::move(c));
   }
 
   std::string path_;
@@ -263,7 +273,8 @@ class SqliteDatabase final : public Database {
 }  // namespace
 
 Result<std::unique_ptr<Database>> open_sqlite(const std::string& path) {
-  auto w = connect(path);
+  sqlite3_soft_heap_limit64(kSoftHeapLimit);
+  auto w = connect(path, kWriterCacheKiB);
   if (!w) return fail(w.error());
   // A log that the writer starts over (every frame copied) is cut back to 16 MB on disk.
   if (auto s = (*w)->exec_script("PRAGMA journal_size_limit=16777216;"); !s) return fail(s.error());
