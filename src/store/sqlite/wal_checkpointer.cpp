@@ -17,8 +17,9 @@ WalCheckpointer::WalCheckpointer(sqlite3* db, std::mutex& writer_mu) : db_(db), 
   // the log grew without bound (2 GB in 20 s of token load) while the database file stayed at
   // its first 4 KB page. sqlite3_exec() finalizes the statement: no read snapshot stays open.
   (void)sqlite3_exec(db_, "SELECT 1 FROM sqlite_schema LIMIT 1", nullptr, nullptr, nullptr);
-  // TRUNCATE waits for readers to leave the log; a reader's transaction lasts one request.
-  sqlite3_busy_timeout(db_, 5000);
+  // TRUNCATE waits for readers to leave the log, with the writers held: not long. A reader's
+  // transaction lasts one request; past this the checkpoint gives up and the next round retries.
+  sqlite3_busy_timeout(db_, 250);
   thread_ = std::thread([this] { loop(); });
 }
 
