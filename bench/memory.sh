@@ -32,6 +32,13 @@ for t in network-advantage dna-advantage security-essentials; do
     -d "{\"tag\":\"$t\",\"quantity\":2500000}" >/dev/null
 done
 status() { awk -v k="$1:" '$1 == k {print $2}' "/proc/$pid/status"; }
+# TOKEN_LOAD=SECONDS: first that long of client_credentials load (one Event Log entry per token).
+if [[ -n ${TOKEN_LOAD:-} ]]; then
+  g=$(c "${auth[@]}" -X POST "$url/api/v1/admin/grants" -d '{"name":"mem-cc","type":"client_credentials"}')
+  export BASIC=$(python3 -c 'import json,sys,base64; g=json.loads(sys.argv[1]); print(base64.b64encode((g["client_id"]+":"+g["client_secret"]).encode()).decode())' "$g")
+  wrk -t2 -c32 -d"${TOKEN_LOAD}s" -s bench/lua/token_cc.lua "$url/oauth/token" | grep '^BENCH'
+  echo "after ${TOKEN_LOAD} s of tokens: RSS $(( $(status VmRSS) / 1024 )) MB, peak $(( $(status VmHWM) / 1024 )) MB, events $(sqlite3 "$work/data/licsat.db" 'SELECT COUNT(*) FROM events')"
+fi
 echo "settings: $reports reports x $devices distinct devices x 3 licenses, SQLite, loopback"
 echo "RSS at start: $(( $(status VmRSS) / 1024 )) MB"
 for r in $(seq 1 "$reports"); do
