@@ -11,6 +11,8 @@ namespace licsat::cli {
 namespace {
 
 constexpr auto kRoundEvery = std::chrono::seconds(60);
+// The advisory lock of the retention round across nodes ("licprune").
+constexpr int64_t kRetentionJobLock = 0x6c6963'7072756e;
 // Freed heap pages go back to the system this often (a large request's leftovers, within seconds).
 constexpr auto kTrimEvery = std::chrono::seconds(2);
 // Between two batches of a round: lets queued writes (tokens, reports) take the writer.
@@ -69,7 +71,15 @@ void Housekeeping::loop() {
 }
 
 void Housekeeping::retention_round() {
+  // One node of several over PostgreSQL deletes per round (they would delete the same rows); the
+  // others only refresh their table sizes. SQLite always takes the lock.
+  auto taken = app_.db->try_job_lock(kRetentionJobLock);
+  if (!taken || !*taken) {
+    (void)pruner_.refresh_sizes();
+    return;
+  }
   auto r = pruner_.run_once();
+  app_.db->release_job_lock(kRetentionJobLock);
   if (!r) {
     log::warn("retention round failed", {{"error", r.error().message}});
     return;

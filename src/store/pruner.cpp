@@ -25,11 +25,16 @@ Result<Pruner::Round> Pruner::run_once() {
     if (auto s = drain([&] { return store_.prune_events(event_cutoff, opt_.batch); }, r.events, events_pruned_); !s)
       return fail(s.error());
   }
+  if (auto s = refresh_sizes(); !s) return fail(s.error());
+  return r;
+}
+
+Status Pruner::refresh_sizes() {
   auto sizes = store_.table_sizes();
   if (!sizes) return fail(sizes.error());
   tokens_rows_.store(sizes->tokens);
   events_rows_.store(sizes->events);
-  return r;
+  return {};
 }
 
 }  // namespace licsat::store

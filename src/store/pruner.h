@@ -39,6 +39,9 @@ class Pruner {
   // ends the round with its error; what was deleted before stays deleted (and counted).
   Result<Round> run_once();
 
+  // Only the table sizes (a node whose peer runs this round's deletions).
+  Status refresh_sizes();
+
   // Totals since start and the sizes seen at the end of the last round.
   uint64_t tokens_pruned() const { return tokens_pruned_.load(); }
   uint64_t events_pruned() const { return events_pruned_.load(); }
