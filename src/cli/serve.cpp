@@ -1,5 +1,6 @@
 // licsat serve: the HTTPS server.
 #include <CLI/CLI.hpp>
+#include <malloc.h>
 
 #include <filesystem>
 #include <fstream>
@@ -9,6 +10,7 @@
 
 #include "api/app.h"
 #include "cli/commands.h"
+#include "cli/housekeeping.h"
 #include "core/log.h"
 #include "http/server.h"
 #include "http/tls.h"
@@ -25,6 +27,18 @@ struct ServeFlags {
   std::map<std::string, std::string> given;  // dotted config key -> value, only flags on the command line
 };
 
+// glibc's allocator, set before any thread starts. By default every thread that allocates under
+// contention gets an arena of its own (up to 8 per core) and keeps what it freed: after ten
+// 100,000-device usage reports five arenas held ~70 MB each of free memory (RSS 400-450 MB with
+// 24 MB in use). Two arenas, and blocks from 1 MiB (a report's body and parse buffers) mapped
+// and unmapped on their own instead of carved from an arena (a fixed threshold: glibc's
+// adaptive one rises to the largest block freed, which put those buffers back in the arenas).
+void bound_malloc() {
+  mallopt(M_ARENA_MAX, 2);
+  mallopt(M_MMAP_THRESHOLD, 1 << 20);
+  mallopt(M_TRIM_THRESHOLD, 8 << 20);
+}
+
 int serve(ServeFlags& f) {
   std::optional<std::string> file;
   if (!f.config_file.empty()) file = f.config_file;
@@ -34,6 +48,7 @@ int serve(ServeFlags& f) {
     return kUsage;
   }
   if (!f.unlock_user.empty()) return break_glass_unlock(*cfg, f.unlock_user, f.password_stdin);
+  bound_malloc();
   if (f.password_stdin) {
     std::cerr << "licsat serve: --password-stdin goes with --unlock-user\n";
     return kUsage;
@@ -82,6 +97,9 @@ int serve(ServeFlags& f) {
   opt.limits = cfg->limits;
   opt.threads = cfg->threads;
   opt.workers = cfg->workers;
+  // Housekeeping: retention (expired tokens, old events) in small batches, once a minute. Made
+  // before the server, whose /metrics renders its counters, and so destroyed after it.
+  Housekeeping housekeeping(**app);
   http::Server server(opt, (*app)->router, (*app)->metrics);
   if (auto s = server.start(); !s) {
     log::error("cannot start", {{"error", s.error().message}});
@@ -100,20 +118,11 @@ int serve(ServeFlags& f) {
                                {"threads", std::to_string(opt.threads)},
                                {"workers", std::to_string(opt.workers)}});
 
-  // Housekeeping: expired tokens are removed every 10 minutes.
-  std::atomic<bool> stopping{false};
-  std::thread janitor([&] {
-    for (int tick = 0; !stopping; ++tick) {
-      std::this_thread::sleep_for(std::chrono::seconds(1));
-      if (tick % 600 == 599) (void)(*app)->store->purge_expired_tokens((*app)->clock->now() - 3600);
-    }
-  });
+  housekeeping.start();
   // A satellite syncs with its authority at start and every interval (src/sync/scheduler.h).
   if ((*app)->sync_scheduler) (*app)->sync_scheduler->start();
   server.run();
   if ((*app)->sync_scheduler) (*app)->sync_scheduler->stop();
-  stopping = true;
-  janitor.join();
   (*app)->events->flush();
   log::info("licsat stopped");
   return kOk;

@@ -100,6 +100,7 @@ const std::map<std::string, Setter>& setters() {
     L["auth.session_idle_timeout"] = integer([](ServerConfig& c) -> int64_t& { return c.auth.session_idle_timeout; }, true, 60);
     L["usage_history.bucket"] = integer([](ServerConfig& c) -> int64_t& { return c.usage_history.bucket; }, true, 1);
     L["usage_history.retention"] = integer([](ServerConfig& c) -> int64_t& { return c.usage_history.retention; }, true, 60);
+    L["event_log.retention"] = integer([](ServerConfig& c) -> int64_t& { return c.event_log.retention; }, true, 0);
     m["upstream.url"] = [](ServerConfig& c, const std::string&, const std::string& v) -> Status { c.upstream.url = v; return {}; };
     m["upstream.client_id"] = [](ServerConfig& c, const std::string&, const std::string& v) -> Status { c.upstream.client_id = v; return {}; };
     m["upstream.client_secret"] = [](ServerConfig& c, const std::string&, const std::string& v) -> Status { c.upstream.client_secret = v; return {}; };

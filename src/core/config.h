@@ -68,6 +68,12 @@ struct ServerConfig {
     int64_t retention = 90 * 86400;
   } usage_history;
 
+  // The Event Log and expired tokens: events older than `retention` seconds (0: kept forever) and
+  // tokens past their expiry are deleted in the background in small batches (store/pruner.h).
+  struct EventLog {
+    int64_t retention = 365 * 86400;
+  } event_log;
+
   UpstreamConfig upstream;
 };
 

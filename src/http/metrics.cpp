@@ -64,7 +64,13 @@ std::string Metrics::render() const {
   o += fmt::format("licsat_open_connections {}\n", open_connections_);
   o += "# HELP licsat_uptime_seconds Seconds since the server started.\n# TYPE licsat_uptime_seconds gauge\n";
   o += fmt::format("licsat_uptime_seconds {}\n", steady_seconds() - started_);
+  for (const auto& section : sections_) o += section();
   return o;
+}
+
+void Metrics::add_section(std::function<std::string()> render_section) {
+  std::lock_guard l(mu_);
+  sections_.push_back(std::move(render_section));
 }
 
 }  // namespace licsat::http

@@ -3,10 +3,12 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace licsat::http {
 
@@ -22,6 +24,11 @@ class Metrics {
   void unauthenticated(const std::string& route);
   std::string render() const;
 
+  // Sections rendered after the built-in ones, in the order added: each returns complete
+  // Prometheus text (HELP, TYPE and samples) from values its owner keeps up to date, so that a
+  // scrape costs no database work. Add them before the server starts; the owner outlives it.
+  void add_section(std::function<std::string()> render_section);
+
  private:
   static constexpr std::array<double, 12> kBuckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
                                                       0.05,   0.1,   0.25,   0.5,   1.0,  5.0};
@@ -36,6 +43,7 @@ class Metrics {
   std::map<std::string, uint64_t> limits_;
   std::map<std::string, uint64_t> unauthenticated_;  // by route pattern
   int64_t open_connections_ = 0;
+  std::vector<std::function<std::string()>> sections_;
   int64_t started_;
 };
 

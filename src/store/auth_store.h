@@ -82,6 +82,17 @@ class AuthStore {
   // Revokes every token of this client and user (refresh-token replay response, RFC 9700 §4.14).
   virtual Status revoke_tokens_of(const std::string& client_id, const std::string& username) = 0;
   virtual Result<int64_t> purge_expired_tokens(int64_t now) = 0;
+  // Retention (store/pruner.h), one small transaction each: deletes at most `limit` tokens that
+  // expired before `before`, or events recorded before `before`, oldest first; returns how many.
+  virtual Result<int64_t> prune_expired_tokens(int64_t before, int64_t limit) = 0;
+  virtual Result<int64_t> prune_events(int64_t before, int64_t limit) = 0;
+  // Approximate row counts of the tokens and events tables, cheap whatever their size (no
+  // COUNT(*)): id or rowid extents on SQLite, the planner's estimate on PostgreSQL.
+  struct TableSizes {
+    int64_t tokens = 0;
+    int64_t events = 0;
+  };
+  virtual Result<TableSizes> table_sizes() = 0;
 
   // Settings (console enabled, server keys).
   virtual Result<std::optional<std::string>> get_setting(const std::string& key) = 0;

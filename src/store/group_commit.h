@@ -6,6 +6,7 @@
 // database's writer: submit() returns at once and `done` runs on the writer thread.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <mutex>
@@ -41,6 +42,10 @@ class GroupCommit {
     Work work;
     Done done;
   };
+  // A batch smaller than kLingerBelow, taken while the load is sustained, waits up to kLinger
+  // for company.
+  static constexpr size_t kLingerBelow = 64;
+  static constexpr std::chrono::microseconds kLinger{500};
   void writer_loop();
   void commit(std::vector<Entry>& batch);
 

@@ -402,6 +402,54 @@ Result<int64_t> SqlStore::purge_expired_tokens(int64_t now) {
   return n;
 }
 
+Result<int64_t> SqlStore::prune_expired_tokens(int64_t before, int64_t limit) {
+  int64_t n = 0;
+  // One batch by the expiry index, oldest first: a short write transaction however many expired.
+  auto s = db_->transact(TxMode::kWrite, [&](Connection& c) -> Status {
+    auto r = c.exec("DELETE FROM tokens WHERE hash IN (SELECT hash FROM tokens WHERE expires < $1 ORDER BY expires LIMIT $2)",
+                    {before, limit});
+    if (!r) return fail(r.error());
+    n = *r;
+    return {};
+  });
+  if (!s) return fail(s.error());
+  return n;
+}
+
+Result<int64_t> SqlStore::prune_events(int64_t before, int64_t limit) {
+  int64_t n = 0;
+  auto s = db_->transact(TxMode::kWrite, [&](Connection& c) -> Status {
+    auto r = c.exec("DELETE FROM events WHERE id IN (SELECT id FROM events WHERE time < $1 ORDER BY time LIMIT $2)",
+                    {before, limit});
+    if (!r) return fail(r.error());
+    n = *r;
+    return {};
+  });
+  if (!s) return fail(s.error());
+  return n;
+}
+
+Result<AuthStore::TableSizes> SqlStore::table_sizes() {
+  TableSizes out;
+  auto s = db_->transact(TxMode::kRead, [&](Connection& c) -> Status {
+    // One MIN() or MAX() per subquery: each is then a single index or b-tree edge lookup.
+    const bool sqlite = c.dialect() == Dialect::kSqlite;
+    auto rows = c.query(sqlite ? "SELECT (SELECT MAX(rowid) FROM tokens) - (SELECT MIN(rowid) FROM tokens) + 1, "
+                                 "(SELECT MAX(id) FROM events) - (SELECT MIN(id) FROM events) + 1"
+                               // tokens has no integer key on PostgreSQL: the planner's estimate.
+                               : "SELECT (SELECT reltuples::bigint FROM pg_class WHERE oid = 'tokens'::regclass), "
+                                 "(SELECT MAX(id) FROM events) - (SELECT MIN(id) FROM events) + 1");
+    if (!rows) return fail(rows.error());
+    if (!rows->empty()) {
+      out.tokens = std::max<int64_t>(0, rows->front().i64(0));
+      out.events = std::max<int64_t>(0, rows->front().i64(1));
+    }
+    return {};
+  });
+  if (!s) return fail(s.error());
+  return out;
+}
+
 Result<std::optional<std::string>> SqlStore::get_setting(const std::string& key) {
   std::optional<std::string> out;
   auto s = db_->transact(TxMode::kRead, [&](Connection& c) -> Status {

@@ -44,6 +44,9 @@ class SqlStore final : public Store {
   Result<bool> rotate_refresh_token(const std::string& old_hash, const std::vector<Token>& successors) override;
   Status revoke_tokens_of(const std::string& client_id, const std::string& username) override;
   Result<int64_t> purge_expired_tokens(int64_t now) override;
+  Result<int64_t> prune_expired_tokens(int64_t before, int64_t limit) override;
+  Result<int64_t> prune_events(int64_t before, int64_t limit) override;
+  Result<TableSizes> table_sizes() override;
   Result<std::optional<std::string>> get_setting(const std::string& key) override;
   Status set_setting(const std::string& key, const std::string& value, const std::optional<Event>& e) override;
   Result<std::string> init_setting(const std::string& key, const std::string& value) override;

@@ -103,3 +103,15 @@ TEST(Config, InflightBodyBudgetDefaultsTo256MiBAndIsSetInTheLimitsTable) {
   EXPECT_EQ(c.limits.max_inflight_body_bytes, 1048576);
   EXPECT_FALSE(set_config_key(c, "limits.max_inflight_body_bytes", "10"));  // below 1024
 }
+
+TEST(Config, EventLogRetentionIsADurationAndZeroKeepsEverything) {
+  ServerConfig c;
+  EXPECT_EQ(c.event_log.retention, 365 * 86400);
+  ASSERT_TRUE(set_config_key(c, "event_log.retention", "30d"));
+  EXPECT_EQ(c.event_log.retention, 30 * 86400);
+  ASSERT_TRUE(set_config_key(c, "event_log.retention", "0"));
+  EXPECT_EQ(c.event_log.retention, 0);
+  auto bad = set_config_key(c, "event_log.retention", "forever");
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("event_log.retention"), std::string::npos);
+}

@@ -74,6 +74,16 @@ class SqliteConnection final : public Connection {
 
   int last_code() const { return sqlite3_errcode(db_); }
 
+  // Ends whatever a caller left open on this connection before it goes back to the pool: a
+  // statement not stepped to its end holds a read snapshot, and a snapshot pins every log frame
+  // after it, which no checkpoint may then copy. query() resets its statements itself; this is
+  // the guarantee that no read transaction outlives its request whatever happened inside it.
+  void release() {
+    for (sqlite3_stmt* s = sqlite3_next_stmt(db_, nullptr); s; s = sqlite3_next_stmt(db_, s))
+      if (sqlite3_stmt_busy(s)) sqlite3_reset(s);
+    if (!sqlite3_get_autocommit(db_)) (void)exec_script("ROLLBACK");
+  }
+
  private:
   // A prepared statement and, for each of its parameter slots, which $N value fills it
   // (worked out once: SQLite looks parameter names up by a linear scan).
@@ -139,7 +149,17 @@ class SqliteConnection final : public Connection {
   std::unordered_map<std::string, Prepared, TextHash, std::equal_to<>> cache_;
 };
 
-Result<std::unique_ptr<SqliteConnection>> connect(const std::string& path) {
+// Page cache per connection (KiB, as cache_size takes a negative number). The writer keeps the
+// hot pages of token and usage-report writes; readers (a pool of up to kMaxPooledReaders, more
+// while requests wait) answer from the OS page cache nearly as fast, so theirs is small.
+constexpr int kWriterCacheKiB = 20000;
+constexpr int kReaderCacheKiB = 2000;
+constexpr size_t kMaxPooledReaders = 8;
+// Everything SQLite allocates in this process, caches included: past this it recycles its cache
+// pages rather than allocate more (a soft limit: a statement never fails for it).
+constexpr int64_t kSoftHeapLimit = 64LL * 1024 * 1024;
+
+Result<std::unique_ptr<SqliteConnection>> connect(const std::string& path, int cache_kib) {
   sqlite3* db = nullptr;
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
   if (sqlite3_open_v2(path.c_str(), &db, flags, nullptr) != SQLITE_OK) {
@@ -156,7 +176,7 @@ Result<std::unique_ptr<SqliteConnection>> connect(const std::string& path) {
   // only at checkpoints: a power loss could silently roll back acknowledged work.)
   if (auto s = conn->exec_script(
           "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
-          "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-20000;");
+          "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-" + std::to_string(cache_kib) + ";");
       !s) {
     return fail(s.error());
   }
@@ -165,10 +185,20 @@ Result<std::unique_ptr<SqliteConnection>> connect(const std::string& path) {
 
 class SqliteDatabase final : public Database {
  public:
-  SqliteDatabase(std::string path, std::unique_ptr<WalCheckpointer> checkpointer,
-                 std::unique_ptr<SqliteConnection> writer)
-      : path_(std::move(path)), checkpointer_(std::move(checkpointer)), writer_(std::move(writer)) {
-    if (checkpointer_) checkpointer_->attach(writer_->handle());
+  SqliteDatabase(std::string path, std::unique_ptr<SqliteConnection> writer)
+      : path_(std::move(path)), writer_(std::move(writer)) {
+    // The checkpointer's own connection; without one (out of memory, say) SQLite's auto-checkpoint
+    // inside the commits stays on.
+    sqlite3* cdb = nullptr;
+    if (sqlite3_open_v2(path_.c_str(), &cdb, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) == SQLITE_OK) {
+      checkpointer_ = std::make_unique<WalCheckpointer>(cdb, write_mu_);
+      checkpointer_->attach(writer_->handle());
+    } else {
+      sqlite3_close_v2(cdb);
+    }
+  }
+  ~SqliteDatabase() override {
+    checkpointer_.reset();  // before the writer, whose hook points to it
   }
 
   Status transact(TxMode mode, const std::function<Status(Connection&)>& fn) override {
@@ -236,18 +266,19 @@ class SqliteDatabase final : public Database {
         return c;
       }
     }
-    return connect(path_);
+    return connect(path_, kReaderCacheKiB);
   }
 
   void give_back(std::unique_ptr<SqliteConnection> c) {
+    c->release();
     std::lock_guard lock(pool_mu_);
-    if (readers_.size() < 8) readers_.push_back(std::move(c));
+    if (readers_.size() < kMaxPooledReaders) readers_.push_back(std::move(c));
   }
 
   std::string path_;
-  std::mutex write_mu_;
-  std::unique_ptr<WalCheckpointer> checkpointer_;  // outlives the writer, whose hook points to it
+  std::mutex write_mu_;  // before the checkpointer, which takes it
   std::unique_ptr<SqliteConnection> writer_;
+  std::unique_ptr<WalCheckpointer> checkpointer_;  // reset first by the destructor
   std::mutex pool_mu_;
   std::vector<std::unique_ptr<SqliteConnection>> readers_;
 };
@@ -255,17 +286,12 @@ class SqliteDatabase final : public Database {
 }  // namespace
 
 Result<std::unique_ptr<Database>> open_sqlite(const std::string& path) {
-  auto w = connect(path);
+  sqlite3_soft_heap_limit64(kSoftHeapLimit);
+  auto w = connect(path, kWriterCacheKiB);
   if (!w) return fail(w.error());
-  // The checkpointer's own connection; without one (out of memory, say) SQLite's auto-checkpoint
-  // inside the commits stays on.
-  std::unique_ptr<WalCheckpointer> checkpointer;
-  sqlite3* cdb = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &cdb, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) == SQLITE_OK)
-    checkpointer = std::make_unique<WalCheckpointer>(cdb);
-  else
-    sqlite3_close_v2(cdb);
-  return std::unique_ptr<Database>(new SqliteDatabase(path, std::move(checkpointer), std::move(*w)));
+  // A log that the writer starts over (every frame copied) is cut back to 16 MB on disk.
+  if (auto s = (*w)->exec_script("PRAGMA journal_size_limit=16777216;"); !s) return fail(s.error());
+  return std::unique_ptr<Database>(new SqliteDatabase(path, std::move(*w)));
 }
 
 }  // namespace licsat::store
