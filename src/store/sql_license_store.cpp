@@ -6,10 +6,12 @@
 // not a few hundred thousand.
 #include <algorithm>
 #include <bit>
+#include <set>
 #include <string>
 #include <unordered_map>
 
 #include "store/line_list.h"
+#include "store/maintained_counts.h"
 #include "store/sql_store.h"
 
 namespace licsat::store {
@@ -220,7 +222,19 @@ Status SqlStore::update_virtual_account(const VirtualAccount& v, const Event& e)
 
 Status SqlStore::delete_virtual_account(int64_t va_id, const Event& e) {
   return db_->transact(TxMode::kWrite, [&](Connection& c) -> Status {
-    // device_usage has no foreign key to its virtual account (it follows its device).
+    // The virtual account's devices go with it (and their counter rows with its own): their
+    // usage rows that count for another virtual account (older rows a report that moved the
+    // device did not replace) leave those counters.
+    auto elsewhere = c.query(
+        "SELECT u.va_id, u.tag, SUM(u.count), COUNT(*) FROM devices d JOIN device_usage u ON u.device_id = d.id "
+        "WHERE d.va_id = $1 AND u.va_id <> $1 GROUP BY u.va_id, u.tag",
+        {va_id});
+    if (!elsewhere) return fail(elsewhere.error());
+    CountDeltas deltas;
+    for (const Row& r : *elsewhere) deltas.usage_rows(r.i64(0), r.str(1), -r.i64(2), -r.i64(3));
+    if (auto st = deltas.apply(c); !st) return st;
+    // device_usage has no foreign key to its virtual account (it follows its device); the rows
+    // that count for this one and their counters (by cascade) go.
     if (auto r = c.exec("DELETE FROM device_usage WHERE va_id = $1", {va_id}); !r) return fail(r.error());
     if (auto s = change_one(c, "DELETE FROM virtual_accounts WHERE id = $1", {va_id}, "virtual account"); !s) return s;
     return insert_event(c, e);
@@ -286,10 +300,10 @@ Result<std::vector<LicensePool>> SqlStore::list_pools(int64_t account_id) {
 Result<std::vector<domain::TagUsage>> SqlStore::usage_totals(int64_t account_id) {
   std::vector<domain::TagUsage> out;
   auto s = db_->transact(TxMode::kRead, [&](Connection& c) -> Status {
-    // One index range per virtual account over device_usage (va_id, tag, count).
+    // The maintained counters (0009_maintained_counts.sql): a few rows per virtual account.
     auto rows = c.query(
-        "SELECT u.va_id, u.tag, SUM(u.count) FROM device_usage u "
-        "WHERE u.va_id IN (SELECT id FROM virtual_accounts WHERE account_id = $1) GROUP BY u.va_id, u.tag",
+        "SELECT u.va_id, u.tag, u.in_use FROM va_tag_usage u "
+        "WHERE u.va_id IN (SELECT id FROM virtual_accounts WHERE account_id = $1) ORDER BY u.va_id, u.tag",
         {account_id});
     if (!rows) return fail(rows.error());
     for (const auto& r : *rows) out.push_back({r.i64(0), r.str(1), r.i64(2)});
@@ -305,7 +319,11 @@ Result<domain::DevicePage> SqlStore::list_devices(int64_t account_id, std::optio
   auto s = db_->transact(TxMode::kRead, [&](Connection& c) -> Status {
     std::string where = va_id ? "account_id = $1 AND va_id = $2" : "account_id = $1 AND $2 = 0";
     std::vector<Value> p = {account_id, va_id.value_or(0)};
-    auto total = c.query("SELECT COUNT(*) FROM devices WHERE " + where, p);
+    // The maintained device counts (0009_maintained_counts.sql), not a COUNT(*) over the devices.
+    auto total = c.query(va_id ? "SELECT COALESCE(SUM(devices), 0) FROM va_devices WHERE va_id = $2 AND $1 = $1"
+                               : "SELECT COALESCE(SUM(devices), 0) FROM va_devices WHERE va_id IN "
+                                 "(SELECT id FROM virtual_accounts WHERE account_id = $1) AND $2 = 0",
+                         p);
     if (!total) return fail(total.error());
     page.total = total->front().i64(0);
     p.push_back(limit);
@@ -401,6 +419,22 @@ Result<IngestOutcome> SqlStore::ingest_usage(const UsageIngest& in, const Event&
       return it->second;
     };
 
+    // The state before this report of the batch's devices, read before they are written: a
+    // device's virtual account, and its usage rows (tag, virtual account, count, period end).
+    const std::string old_head =
+        "SELECT d.pid, d.sn, d.id, d.va_id, u.tag, u.va_id, u.count, u.period_end FROM (VALUES ";
+    const std::string old_tail =
+        ") AS k JOIN devices d ON d.account_id = $1 AND d.pid = k.column1 AND d.sn = k.column2 "
+        "LEFT JOIN device_usage u ON u.device_id = d.id";
+    std::unordered_map<size_t, std::string> old_sql;
+    // What this report changes in the maintained counts (maintained_counts.h). Every usage row of
+    // a reported device whose period ends no later than the report's goes: the report overwrites
+    // it or the stale-tag DELETE below removes it; a later one stays, and the report's count for
+    // that (device, tag) is not written. The domain merged duplicate devices and tags first.
+    CountDeltas deltas;
+    std::set<std::pair<int64_t, std::string>> kept;  // (device id, tag) rows newer than the report
+    std::unordered_map<std::string, bool> known;     // pid/sn of the batch -> stored before
+
     std::vector<Value> params;
     params.reserve(4 + 3 * batch);
     std::vector<std::pair<int64_t, const domain::TagCount*>> pending;  // (device id, count) to write
@@ -431,6 +465,33 @@ Result<IngestOutcome> SqlStore::ingest_usage(const UsageIngest& in, const Event&
     const auto& devs = rep.devices;
     for (size_t start = 0, n; start < devs.size(); start += n) {
       n = chunk_rows(devs.size() - start, batch);
+      params.clear();
+      params.emplace_back(in.account_id);
+      for (size_t i = start; i < start + n; ++i) {
+        params.emplace_back(devs[i].pid);
+        params.emplace_back(devs[i].sn);
+      }
+      const auto& before_sql =
+          sql_for(old_sql, n, [&](size_t k) { return old_head + values_list(k, 1, "(#, #)") + old_tail; });
+      auto before = c.query(before_sql, params);
+      if (!before) return fail(before.error());
+      known.clear();
+      for (const Row& r : *before) {
+        auto [it, first] = known.emplace(key_of(r.str(0), r.str(1)), true);
+        const int64_t old_va = r.i64(3);
+        if (first && old_va != in.va_id) {
+          deltas.device(old_va, -1);
+          deltas.device(in.va_id, +1);
+        }
+        if (r.is_null(4)) continue;
+        if (r.i64(7) <= rep.period_end)
+          deltas.usage_row(r.i64(5), r.str(4), r.i64(6), -1);
+        else
+          kept.emplace(r.i64(2), r.str(4));
+      }
+      for (size_t i = start; i < start + n; ++i)
+        if (!known.count(key_of(devs[i].pid, devs[i].sn))) deltas.device(in.va_id, +1);
+
       params.clear();
       params.insert(params.end(), {in.account_id, in.va_id, in.received_at, rep.report_id});
       for (size_t i = start; i < start + n; ++i) {
@@ -465,6 +526,7 @@ Result<IngestOutcome> SqlStore::ingest_usage(const UsageIngest& in, const Event&
         const auto& d = devs[start + i];
         if (ids[i] < 0) return fail(Error::internal("device " + d.pid + "/" + d.sn + " was not stored"));
         for (const auto& tc : d.licenses) {
+          if (kept.empty() || !kept.count({ids[i], tc.tag})) deltas.usage_row(in.va_id, tc.tag, tc.count, +1);
           pending.emplace_back(ids[i], &tc);
           if (pending.size() >= batch)
             if (auto st = flush_usage(); !st) return st;
@@ -480,6 +542,7 @@ Result<IngestOutcome> SqlStore::ingest_usage(const UsageIngest& in, const Event&
         "(SELECT id FROM devices WHERE account_id = $3 AND last_report_id = $1 AND id < $4)",
         {rep.report_id, rep.period_end, in.account_id, old_devices_below});
     if (!stale) return fail(stale.error());
+    if (auto st = deltas.apply(c); !st) return st;
     if (auto st = record_usage_history(c, in); !st) return st;
     out.ack = {rep.report_id, static_cast<int64_t>(devs.size()), in.warnings, in.received_at};
     return insert_event(c, e);
