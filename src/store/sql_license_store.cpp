@@ -314,9 +314,10 @@ Result<std::vector<domain::TagUsage>> SqlStore::usage_totals(int64_t account_id)
 }
 
 Result<domain::DevicePage> SqlStore::list_devices(int64_t account_id, std::optional<int64_t> va_id, int64_t limit,
-                                                  int64_t offset) {
+                                                  int64_t offset, std::optional<int64_t> after) {
   domain::DevicePage page;
   auto s = db_->transact(TxMode::kRead, [&](Connection& c) -> Status {
+    // One index range each: devices_va (va_id, id) or devices_account (account_id, id).
     std::string where = va_id ? "account_id = $1 AND va_id = $2" : "account_id = $1 AND $2 = 0";
     std::vector<Value> p = {account_id, va_id.value_or(0)};
     // The maintained device counts (0009_maintained_counts.sql), not a COUNT(*) over the devices.
@@ -326,13 +327,15 @@ Result<domain::DevicePage> SqlStore::list_devices(int64_t account_id, std::optio
                          p);
     if (!total) return fail(total.error());
     page.total = total->front().i64(0);
-    p.push_back(limit);
+    // One device more than the page: whether another page follows.
+    p.push_back(limit + 1);
     p.push_back(offset);
+    p.push_back(after.value_or(0));
     auto rows = c.query(
         "SELECT d.id, d.pid, d.sn, d.hostname, v.name, d.last_report, u.tag, u.count FROM "
         "(SELECT id, va_id, pid, sn, hostname, last_report FROM devices WHERE " +
             where +
-            " ORDER BY id LIMIT $3 OFFSET $4) d "
+            " AND id > $5 ORDER BY id LIMIT $3 OFFSET $4) d "
             "JOIN virtual_accounts v ON v.id = d.va_id LEFT JOIN device_usage u ON u.device_id = d.id "
             "ORDER BY d.id, u.tag",
         p);
@@ -349,6 +352,10 @@ Result<domain::DevicePage> SqlStore::list_devices(int64_t account_id, std::optio
         page.devices.push_back(std::move(d));
       }
       if (!r.is_null(6)) page.devices.back().licenses.push_back({r.str(6), r.i64(7)});
+    }
+    if (static_cast<int64_t>(page.devices.size()) > limit) {
+      page.devices.pop_back();
+      page.next = page.devices.back().id;
     }
     return {};
   });

@@ -25,3 +25,13 @@ CREATE TABLE va_devices (
   devices BIGINT NOT NULL
 );
 INSERT INTO va_devices (va_id, devices) SELECT va_id, COUNT(*) FROM devices GROUP BY va_id;
+
+-- Pages by cursor (`after`/`next`) are index range scans in the list's order: devices of an
+-- account by id (devices_va serves those of one virtual account), events newest first for each
+-- filter of the Event Log (action, outcome, actor). events_action (action, time) becomes
+-- (action, id), which also serves the action filter's list of distinct actions.
+CREATE INDEX devices_account ON devices (account_id, id);
+DROP INDEX events_action;
+CREATE INDEX events_action ON events (action, id);
+CREATE INDEX events_outcome ON events (outcome, id);
+CREATE INDEX events_actor ON events (actor, id);

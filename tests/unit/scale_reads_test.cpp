@@ -1,14 +1,19 @@
+// Reads independent of data size (issue 17), on SQLite and on PostgreSQL (LICSAT_TEST_PG_URL).
+//
 // The maintained counts (0009_maintained_counts.sql) against the rows they count: after every
 // step of random sequences of usage reports (repeats, older reports, stale tags, new devices,
 // devices moving between virtual accounts), pool changes and virtual account and smart account
 // deletions, va_tag_usage equals SUM(count) and COUNT(*) of device_usage per (virtual account,
-// tag) and va_devices equals COUNT(*) of devices per virtual account, on SQLite and on
-// PostgreSQL (LICSAT_TEST_PG_URL).
+// tag) and va_devices equals COUNT(*) of devices per virtual account.
+//
+// Cursor pages: walking a list by `next` gives every item once, in order, and ends.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <cstdlib>
+#include <algorithm>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <random>
 #include <set>
@@ -24,7 +29,7 @@ using namespace licsat::domain;
 
 namespace {
 
-class MaintainedCounts : public ::testing::TestWithParam<std::string> {
+class ScaleReads : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     crypto::init();
@@ -120,10 +125,10 @@ class MaintainedCounts : public ::testing::TestWithParam<std::string> {
   static inline int counter_ = 0;
 };
 
-INSTANTIATE_TEST_SUITE_P(Backends, MaintainedCounts, ::testing::Values("sqlite", "postgres"),
+INSTANTIATE_TEST_SUITE_P(Backends, ScaleReads, ::testing::Values("sqlite", "postgres"),
                          [](const auto& info) { return info.param; });
 
-TEST_P(MaintainedCounts, EqualARecomputedSumAfterEveryStepOfRandomSequences) {
+TEST_P(ScaleReads, CountsEqualARecomputedSumAfterEveryStepOfRandomSequences) {
   const std::vector<std::string> tags = {"t1", "t2", "t3", "t4"};
   const std::vector<std::string> names = {"acme", "beta"};
   for (const auto& n : names) add_account(n);
@@ -190,20 +195,129 @@ TEST_P(MaintainedCounts, EqualARecomputedSumAfterEveryStepOfRandomSequences) {
   EXPECT_FALSE(query("SELECT 1 FROM va_tag_usage").empty());
 }
 
-TEST_P(MaintainedCounts, ABackfillOfExistingRowsEqualsTheRecomputedSum) {
+TEST_P(ScaleReads, CountsBackfilledByTheMigrationEqualTheRecomputedSum) {
   add_account("acme");
   UsageReport r{"r1", "m", 1'799'999'000, 1'800'000'000, {}};
   for (int i = 0; i < 40; ++i) r.devices.push_back({"C9300", "SN" + std::to_string(i), "", {{"t1", i % 4}, {"t2", 1}}});
   ASSERT_TRUE(svc_->report_usage("acme", "B", r, "", by_));
   // Undo migration 0009 and apply it again: its backfill counts the existing rows.
   ASSERT_TRUE(db_->transact(store::TxMode::kWrite, [&](store::Connection& c) -> Status {
-    return c.exec_script("DROP TABLE va_tag_usage; DROP TABLE va_devices; DELETE FROM schema_migrations WHERE version = 9");
+    return c.exec_script(
+        "DROP TABLE va_tag_usage; DROP TABLE va_devices; DROP INDEX devices_account; DROP INDEX events_action; "
+        "DROP INDEX events_outcome; DROP INDEX events_actor; CREATE INDEX events_action ON events (action, time); "
+        "DELETE FROM schema_migrations WHERE version = 9");
   }));
   auto m = store::migrate(*db_);
   ASSERT_TRUE(m) << m.error().message;
   EXPECT_EQ(*m, 1);
   expect_exact("backfill");
   EXPECT_EQ(query("SELECT in_use FROM va_tag_usage WHERE tag = 't1'"), Rows{{"60"}});
+}
+
+TEST_P(ScaleReads, DevicePagesByCursorGiveEveryDeviceOnceInOrderAndEnd) {
+  add_account("acme");
+  add_account("beta");
+  UsageReport r{"r1", "m", 1'799'999'000, 1'800'000'000, {}};
+  for (int i = 0; i < 23; ++i) r.devices.push_back({"C9300", "SN" + std::to_string(i), "", {{"t1", 1}}});
+  ASSERT_TRUE(svc_->report_usage("acme", "A", r, "", by_));
+  ASSERT_TRUE(svc_->report_usage("beta", "A", r, "", by_));  // another account's devices are not listed
+  r.report_id = "r2";
+  r.devices.resize(9);  // nine of them move to B
+  ASSERT_TRUE(svc_->report_usage("acme", "B", r, "", by_));
+  for (const std::string va : {"", "A", "B"}) {
+    const int64_t want = va.empty() ? 23 : va == "A" ? 14 : 9;
+    for (int64_t limit : {1, 4, 7, 23, 100}) {
+      std::vector<int64_t> ids;
+      std::optional<int64_t> after;
+      int pages = 0;
+      do {
+        auto page = svc_->devices("acme", va, limit, 0, after);
+        ASSERT_TRUE(page) << page.error().message;
+        EXPECT_EQ(page->total, want);
+        EXPECT_LE(static_cast<int64_t>(page->devices.size()), limit);
+        for (const auto& d : page->devices) ids.push_back(d.id);
+        if (page->next) {
+          EXPECT_EQ(static_cast<int64_t>(page->devices.size()), limit) << "only the last page is short";
+          EXPECT_EQ(*page->next, page->devices.back().id);
+        }
+        after = page->next;
+        ASSERT_LT(++pages, 100);
+      } while (after);
+      EXPECT_EQ(static_cast<int64_t>(ids.size()), want) << "va '" << va << "' limit " << limit;
+      EXPECT_TRUE(std::is_sorted(ids.begin(), ids.end()));
+      EXPECT_EQ(std::adjacent_find(ids.begin(), ids.end()), ids.end()) << "no device twice";
+      // The same walk by offset gives the same devices.
+      std::vector<int64_t> by_offset;
+      for (int64_t off = 0; off < want; off += limit) {
+        auto page = svc_->devices("acme", va, limit, off);
+        ASSERT_TRUE(page) << page.error().message;
+        for (const auto& d : page->devices) by_offset.push_back(d.id);
+      }
+      EXPECT_EQ(by_offset, ids);
+    }
+  }
+}
+
+TEST_P(ScaleReads, EventPagesByCursorGiveEveryMatchingEventOnceNewestFirstForEachFilter) {
+  std::vector<Event> evs;
+  const std::vector<std::string> actions = {"token.issue", "token.issue.offline", "token.revoke", "grant.create"};
+  for (int i = 0; i < 60; ++i)
+    evs.push_back({0, 1'800'000'000 + i, i % 3 ? "alice" : "bob", "127.0.0.1", actions[i % actions.size()],
+                   i % 5 ? "success" : "failure", std::to_string(i)});
+  ASSERT_TRUE(store_->append_events(evs));
+  struct Case {
+    EventFilter f;
+    std::function<bool(const Event&)> match;
+  };
+  std::vector<Case> cases;
+  auto add = [&](auto set, std::function<bool(const Event&)> m) {
+    EventFilter f;
+    set(f);
+    cases.push_back({f, m});
+  };
+  add([](EventFilter&) {}, [](const Event&) { return true; });
+  add([](EventFilter& f) { f.action = "token.issue"; }, [](const Event& e) { return e.action.starts_with("token.issue"); });
+  add([](EventFilter& f) { f.action = "token."; }, [](const Event& e) { return e.action.starts_with("token."); });
+  add([](EventFilter& f) { f.action = "nothing"; }, [](const Event&) { return false; });
+  add([](EventFilter& f) { f.outcome = "failure"; }, [](const Event& e) { return e.outcome == "failure"; });
+  add([](EventFilter& f) { f.actor = "bob"; }, [](const Event& e) { return e.actor == "bob"; });
+  add([](EventFilter& f) { f.since = 1'800'000'040; }, [](const Event& e) { return e.time >= 1'800'000'040; });
+  add([](EventFilter& f) { f.action = "token"; f.outcome = "success"; f.actor = "alice"; },
+      [](const Event& e) { return e.action.starts_with("token") && e.outcome == "success" && e.actor == "alice"; });
+  for (const auto& c : cases) {
+    std::vector<int64_t> want;
+    EventFilter everything;
+    everything.limit = 1000;
+    auto every = store_->list_events(everything);
+    ASSERT_TRUE(every) << every.error().message;
+    for (const auto& e : every->events)
+      if (c.match(e)) want.push_back(e.id);
+    for (int64_t limit : {1, 3, 8, 100}) {
+      EventFilter f = c.f;
+      f.limit = limit;
+      f.paging_by_cursor = true;
+      std::vector<int64_t> got;
+      int pages = 0;
+      for (;;) {
+        auto page = store_->list_events(f);
+        ASSERT_TRUE(page) << page.error().message;
+        EXPECT_FALSE(page->total) << "no total when paging by cursor";
+        for (const auto& e : page->events) got.push_back(e.id);
+        if (!page->next) break;
+        EXPECT_EQ(static_cast<int64_t>(page->events.size()), limit);
+        f.before = page->next;
+        ASSERT_LT(++pages, 200);
+      }
+      EXPECT_EQ(got, want) << "action '" << c.f.action << "' outcome '" << c.f.outcome << "' actor '" << c.f.actor
+                           << "' limit " << limit;
+    }
+    // Offset pages keep their total.
+    EventFilter f = c.f;
+    f.limit = 2;
+    auto first = store_->list_events(f);
+    ASSERT_TRUE(first);
+    EXPECT_EQ(first->total.value_or(-1), static_cast<int64_t>(want.size()));
+  }
 }
 
 }  // namespace
