@@ -96,6 +96,16 @@ std::string values_list(size_t rows, size_t fixed, const std::string& shape) {
 
 std::string key_of(const std::string& pid, const std::string& sn) { return pid + '\x1f' + sn; }
 
+// On PostgreSQL, waits for the other writers of a smart account's devices and counts (usage
+// reports, virtual account deletions) to commit, and keeps the next ones waiting until this
+// transaction ends. Nothing on SQLite, whose writers take turns anyway.
+Status lock_account_counts(Connection& c, int64_t account_id) {
+  if (c.dialect() != Dialect::kPostgres) return {};
+  auto r = c.query("SELECT id FROM smart_accounts WHERE id = $1 FOR NO KEY UPDATE", {account_id});
+  if (!r) return fail(r.error());
+  return {};
+}
+
 }  // namespace
 
 Result<SmartAccount> SqlStore::create_account(const SmartAccount& a, const Event& e) {
@@ -222,6 +232,10 @@ Status SqlStore::update_virtual_account(const VirtualAccount& v, const Event& e)
 
 Status SqlStore::delete_virtual_account(int64_t va_id, const Event& e) {
   return db_->transact(TxMode::kWrite, [&](Connection& c) -> Status {
+    auto owner = c.query("SELECT account_id FROM virtual_accounts WHERE id = $1", {va_id});
+    if (!owner) return fail(owner.error());
+    if (owner->empty()) return fail(Error::not_found("virtual account does not exist"));
+    if (auto st = lock_account_counts(c, owner->front().i64(0)); !st) return st;
     // The virtual account's devices go with it (and their counter rows with its own): their
     // usage rows that count for another virtual account (older rows a report that moved the
     // device did not replace) leave those counters.
@@ -392,6 +406,13 @@ Result<IngestOutcome> SqlStore::ingest_usage(const UsageIngest& in, const Event&
       out.ack = {rep.report_id, r.i64(1), split_lines(r.str(2)), r.i64(3)};
       return {};
     }
+
+    // The counts' deltas below come from the devices' state read before they are written. On
+    // PostgreSQL (READ COMMITTED, several nodes) that state must not change under this report:
+    // reports of one smart account (whose devices are its own) and deletions of its virtual
+    // accounts take turns on the account's row. NO KEY UPDATE leaves the key-share locks of the
+    // account's other writes free. SQLite has one writer at a time.
+    if (auto st = lock_account_counts(c, in.account_id); !st) return st;
 
     // On SQLite (one writer at a time, AUTOINCREMENT ids) a device id above the largest one before
     // this report is a device this report creates, which has no rows of older reports: the

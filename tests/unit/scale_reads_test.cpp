@@ -17,6 +17,7 @@
 #include <map>
 #include <random>
 #include <set>
+#include <thread>
 #include <tuple>
 
 #include "core/crypto.h"
@@ -318,6 +319,27 @@ TEST_P(ScaleReads, EventPagesByCursorGiveEveryMatchingEventOnceNewestFirstForEac
     ASSERT_TRUE(first);
     EXPECT_EQ(first->total.value_or(-1), static_cast<int64_t>(want.size()));
   }
+}
+
+TEST_P(ScaleReads, CountsStayExactWhenReportsOfOneAccountRace) {
+  add_account("acme");
+  // Two writers (two nodes on PostgreSQL) send overlapping reports that move the same devices
+  // between virtual accounts and create them concurrently.
+  const std::vector<std::string> tags = {"t0", "t1", "t2"};
+  auto writer = [&](int w) {
+    std::mt19937 rng(static_cast<unsigned>(w));
+    for (int i = 0; i < 12; ++i) {
+      UsageReport r{std::to_string(w * 100 + i), "m", 1'799'999'000, 1'800'000'000, {}};
+      for (int d = 0; d < 40; ++d)
+        if (rng() % 2) r.devices.push_back({"C9300", "SN" + std::to_string(d), "", {{tags[rng() % tags.size()], 1 + static_cast<int64_t>(rng() % 4)}}});
+      auto out = svc_->report_usage("acme", vas_[rng() % vas_.size()], r, "", by_);
+      EXPECT_TRUE(out) << out.error().message;
+    }
+  };
+  std::thread a(writer, 1), b(writer, 2);
+  a.join();
+  b.join();
+  expect_exact("racing reports");
 }
 
 }  // namespace
