@@ -9,8 +9,8 @@
 # Starts `licsat serve` on a loopback port with a fresh SQLite data dir (or PostgreSQL when
 # LICSAT_BENCH_DATABASE=postgresql://… names an empty database), creates one account with one
 # virtual account and three pools, and posts REPORTS usage reports of DEVICES_PER_REPORT new
-# devices x 3 licenses each through the server (like usage_ingest.sh), printing each ingest's
-# time. The Event Log then gets EVENTS events by a bulk insert with the server stopped (a million
+# devices x 3 licenses each through the server (like usage_ingest.sh), then the first report's
+# devices again under a new reportId, printing each ingest's time. The Event Log then gets EVENTS events by a bulk insert with the server stopped (a million
 # token requests would take far longer than the reads measured here; the rows are the shape the
 # server writes: token issues and their failures, revocations, logins, by 50 clients), and the
 # server is started again on the same data. Then each read is timed over one kept-alive TLS
@@ -76,16 +76,18 @@ done
 wal=$work/data/licsat.db-wal
 ( peak=0; while :; do s=$(stat -c %s "$wal" 2>/dev/null || echo 0); (( s > peak )) && peak=$s && echo "$peak" >"$work/walpeak"; sleep 0.05; done ) &
 sampler=$!
-for ((r = 0; r < reports; r++)); do
-  python3 - "$r" "$per_report" "$work/report.json" <<'PY'
+# One report more at the end sends the first report's devices again under a new reportId: the
+# ingest of devices already stored (their old counts are replaced), not of new ones.
+for ((r = 0; r <= reports; r++)); do
+  python3 - "$r" "$per_report" "$work/report.json" "$reports" <<'PY'
 import json, sys
-r, n, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+r, n, out, last = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
 tags = ["network-advantage", "dna-advantage", "security-essentials"]
 with open(out, "w") as f:
     f.write('{"reportId":"scale-%d","manager":"bench-manager","period":{"start":"2026-11-24T00:00:00Z","end":"2026-11-25T00:00:00Z"},"devices":[' % r)
     for i in range(n):
         if i: f.write(",")
-        d = r * n + i
+        d = (0 if r == last else r) * n + i
         f.write(json.dumps({"pid": "C9300-48P", "sn": "FOC%09d" % d, "hostname": "switch-%07d.campus.example.com" % d,
                             "licenses": [{"tag": t, "count": 1 + (d + k) % 3} for k, t in enumerate(tags)]},
                            separators=(",", ":")))
@@ -93,7 +95,11 @@ with open(out, "w") as f:
 PY
   t=$(c "${auth[@]}" -H 'Expect:' -o /dev/null -w '%{time_total}' -X POST --data-binary @"$work/report.json" \
         "$url/api/v1/accounts/bench/virtual-accounts/Campus/usage")
-  printf 'ingest:  report %d of %d (%d devices stored before it): %.3f s\n' $((r + 1)) "$reports" $((r * per_report)) "$t"
+  if ((r < reports)); then
+    printf 'ingest:  report %d of %d, new devices (%d stored before it): %.3f s\n' $((r + 1)) "$reports" $((r * per_report)) "$t"
+  else
+    printf 'ingest:  report 1'"'"'s %d devices again, new reportId (%d stored): %.3f s\n' "$per_report" "$total" "$t"
+  fi
 done
 kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null || true; sampler=
 walpeak=$(cat "$work/walpeak" 2>/dev/null || echo 0)
