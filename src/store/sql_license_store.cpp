@@ -6,6 +6,7 @@
 // not a few hundred thousand.
 #include <algorithm>
 #include <bit>
+#include <functional>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -240,7 +241,7 @@ Status SqlStore::delete_virtual_account(int64_t va_id, const Event& e) {
     // usage rows that count for another virtual account (older rows a report that moved the
     // device did not replace) leave those counters.
     auto elsewhere = c.query(
-        "SELECT u.va_id, u.tag, SUM(u.count), COUNT(*) FROM devices d JOIN device_usage u ON u.device_id = d.id "
+        "SELECT u.va_id, u.tag, CAST(SUM(u.count) AS BIGINT), COUNT(*) FROM devices d JOIN device_usage u ON u.device_id = d.id "
         "WHERE d.va_id = $1 AND u.va_id <> $1 GROUP BY u.va_id, u.tag",
         {va_id});
     if (!elsewhere) return fail(elsewhere.error());
@@ -414,25 +415,26 @@ Result<IngestOutcome> SqlStore::ingest_usage(const UsageIngest& in, const Event&
     // account's other writes free. SQLite has one writer at a time.
     if (auto st = lock_account_counts(c, in.account_id); !st) return st;
 
-    // On SQLite (one writer at a time, AUTOINCREMENT ids) a device id above the largest one before
-    // this report is a device this report creates, which has no rows of older reports: the
-    // stale-tag DELETE below skips them. On PostgreSQL concurrent reports take ids out of commit
-    // order, so every device is looked at.
-    int64_t old_devices_below = INT64_MAX;
-    if (db_->dialect() == Dialect::kSqlite) {
-      auto top = c.query("SELECT COALESCE(MAX(id), 0) FROM devices", {});
-      if (!top) return fail(top.error());
-      old_devices_below = top->front().i64(0) + 1;
-    }
+    // A device of this account with an id above the largest one before this report (read under
+    // the lock above) is a device this report creates, which has no rows of older reports. On
+    // SQLite (one writer, AUTOINCREMENT ids) the stale-tag DELETE below skips them too; on
+    // PostgreSQL other accounts' concurrent reports take ids out of commit order, so that DELETE
+    // looks at every device.
+    auto top = c.query("SELECT COALESCE(MAX(id), 0) FROM devices", {});
+    if (!top) return fail(top.error());
+    const int64_t max_before = top->front().i64(0);
+    const int64_t old_devices_below = db_->dialect() == Dialect::kSqlite ? max_before + 1 : INT64_MAX;
 
-    // Devices, `batch` at a time: upsert, learn their ids, then their counts.
+    // Devices, `batch` at a time: upsert, learn their ids and virtual accounts, move the devices
+    // of other virtual accounts, read what their old counts were, then write their counts. The
+    // upsert leaves va_id as it was so that RETURNING tells the virtual account a device leaves.
     const std::string dev_head =
         "INSERT INTO devices (account_id, va_id, last_report, last_report_id, pid, sn, hostname) VALUES ";
     const std::string dev_tail =
-        " ON CONFLICT (account_id, pid, sn) DO UPDATE SET va_id = excluded.va_id, hostname = excluded.hostname, "
+        " ON CONFLICT (account_id, pid, sn) DO UPDATE SET hostname = excluded.hostname, "
         "last_report_id = excluded.last_report_id, "
         "last_report = CASE WHEN excluded.last_report > devices.last_report THEN excluded.last_report "
-        "ELSE devices.last_report END RETURNING id, pid, sn";
+        "ELSE devices.last_report END RETURNING id, pid, sn, va_id";
     const std::string use_head =
         "INSERT INTO device_usage (va_id, period_start, period_end, report_id, device_id, tag, count) VALUES ";
     const std::string use_tail =
@@ -447,21 +449,37 @@ Result<IngestOutcome> SqlStore::ingest_usage(const UsageIngest& in, const Event&
       return it->second;
     };
 
-    // The state before this report of the batch's devices, read before they are written: a
-    // device's virtual account, and its usage rows (tag, virtual account, count, period end).
-    const std::string old_head =
-        "SELECT d.pid, d.sn, d.id, d.va_id, u.tag, u.va_id, u.count, u.period_end FROM (VALUES ";
-    const std::string old_tail =
-        ") AS k JOIN devices d ON d.account_id = $1 AND d.pid = k.column1 AND d.sn = k.column2 "
-        "LEFT JOIN device_usage u ON u.device_id = d.id";
-    std::unordered_map<size_t, std::string> old_sql;
+    // The usage rows of stored devices before this report writes theirs, summed per (virtual
+    // account, tag) for the rows that go, one by one for the rows newer than the report (rare).
+    const std::string old_use_head =
+        "SELECT CASE WHEN period_end <= $1 THEN 0 ELSE device_id END, va_id, tag, CAST(SUM(count) AS BIGINT), "
+        "COUNT(*) FROM device_usage WHERE device_id IN (";
+    const std::string old_use_tail = ") GROUP BY 1, 2, 3";
+    const std::string move_head = "UPDATE devices SET va_id = $1 WHERE id IN (";
+    std::unordered_map<size_t, std::string> old_use_sql, move_sql;
     // What this report changes in the maintained counts (maintained_counts.h). Every usage row of
     // a reported device whose period ends no later than the report's goes: the report overwrites
     // it or the stale-tag DELETE below removes it; a later one stays, and the report's count for
     // that (device, tag) is not written. The domain merged duplicate devices and tags first.
     CountDeltas deltas;
     std::set<std::pair<int64_t, std::string>> kept;  // (device id, tag) rows newer than the report
-    std::unordered_map<std::string, bool> known;     // pid/sn of the batch -> stored before
+    std::vector<int64_t> stored, moved;              // the batch's devices stored before; those moving here
+    // Runs `head` + "#, …)" + `tail` over `list`, in statements of chunk_rows() ids, after `first`.
+    auto by_ids = [&](const std::vector<int64_t>& list, const Value& first, const std::string& head,
+                      const std::string& tail, std::unordered_map<size_t, std::string>& cache,
+                      const std::function<void(const Row&)>& each) -> Status {
+      std::vector<Value> p;
+      for (size_t from = 0, m; from < list.size(); from += m) {
+        m = chunk_rows(list.size() - from, batch);
+        p.assign(1, first);
+        for (size_t k = from; k < from + m; ++k) p.emplace_back(list[k]);
+        const auto& sql = sql_for(cache, m, [&](size_t k) { return head + values_list(k, 1, "#") + tail; });
+        auto rows = c.query(sql, p);
+        if (!rows) return fail(rows.error());
+        for (const Row& r : *rows) each(r);
+      }
+      return {};
+    };
 
     std::vector<Value> params;
     params.reserve(4 + 3 * batch);
@@ -494,33 +512,6 @@ Result<IngestOutcome> SqlStore::ingest_usage(const UsageIngest& in, const Event&
     for (size_t start = 0, n; start < devs.size(); start += n) {
       n = chunk_rows(devs.size() - start, batch);
       params.clear();
-      params.emplace_back(in.account_id);
-      for (size_t i = start; i < start + n; ++i) {
-        params.emplace_back(devs[i].pid);
-        params.emplace_back(devs[i].sn);
-      }
-      const auto& before_sql =
-          sql_for(old_sql, n, [&](size_t k) { return old_head + values_list(k, 1, "(#, #)") + old_tail; });
-      auto before = c.query(before_sql, params);
-      if (!before) return fail(before.error());
-      known.clear();
-      for (const Row& r : *before) {
-        auto [it, first] = known.emplace(key_of(r.str(0), r.str(1)), true);
-        const int64_t old_va = r.i64(3);
-        if (first && old_va != in.va_id) {
-          deltas.device(old_va, -1);
-          deltas.device(in.va_id, +1);
-        }
-        if (r.is_null(4)) continue;
-        if (r.i64(7) <= rep.period_end)
-          deltas.usage_row(r.i64(5), r.str(4), r.i64(6), -1);
-        else
-          kept.emplace(r.i64(2), r.str(4));
-      }
-      for (size_t i = start; i < start + n; ++i)
-        if (!known.count(key_of(devs[i].pid, devs[i].sn))) deltas.device(in.va_id, +1);
-
-      params.clear();
       params.insert(params.end(), {in.account_id, in.va_id, in.received_at, rep.report_id});
       for (size_t i = start; i < start + n; ++i) {
         params.emplace_back(devs[i].pid);
@@ -536,6 +527,8 @@ Result<IngestOutcome> SqlStore::ingest_usage(const UsageIngest& in, const Event&
       // row, with a lookup by pid/sn for any row that is elsewhere.
       ids.assign(n, -1);
       slot_of.clear();
+      stored.clear();
+      moved.clear();
       for (size_t k = 0; k < rows->size(); ++k) {
         const Row& r = (*rows)[k];
         const auto* pid = std::get_if<std::string>(&r.cols.at(1));
@@ -548,8 +541,30 @@ Result<IngestOutcome> SqlStore::ingest_usage(const UsageIngest& in, const Event&
           if (it == slot_of.end()) continue;
           at = it->second;
         }
+        if (ids[at] >= 0) continue;
         ids[at] = r.i64(0);
+        const int64_t was_in = r.i64(3);
+        if (ids[at] > max_before) {
+          deltas.device(in.va_id, +1);
+          continue;
+        }
+        stored.push_back(ids[at]);
+        if (was_in != in.va_id) {
+          moved.push_back(ids[at]);
+          deltas.device(was_in, -1);
+          deltas.device(in.va_id, +1);
+        }
       }
+      if (auto st = by_ids(moved, in.va_id, move_head, ") RETURNING id", move_sql, [](const Row&) {}); !st) return st;
+      if (auto st = by_ids(stored, rep.period_end, old_use_head, old_use_tail, old_use_sql,
+                           [&](const Row& r) {
+                             if (r.i64(0) == 0)
+                               deltas.usage_rows(r.i64(1), r.str(2), -r.i64(3), -r.i64(4));
+                             else
+                               kept.emplace(r.i64(0), r.str(2));
+                           });
+          !st)
+        return st;
       for (size_t i = 0; i < n; ++i) {
         const auto& d = devs[start + i];
         if (ids[i] < 0) return fail(Error::internal("device " + d.pid + "/" + d.sn + " was not stored"));
