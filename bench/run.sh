@@ -3,7 +3,7 @@
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-build}
-for b in healthz.sh tokens.sh usage_ingest.sh tokens_pg_vs_sqlite.sh; do
+for b in healthz.sh tokens.sh usage_ingest.sh tokens_pg_vs_sqlite.sh scale.sh; do
   [[ -x "$here/$b" ]] || continue
   echo "== $b"
   bash "$here/$b" "$build"

@@ -4,6 +4,7 @@
 
 #include "api/auth.h"
 #include "api/json_views.h"
+#include "api/page_cursor.h"
 #include "core/clock.h"
 
 namespace licsat::api {
@@ -130,12 +131,30 @@ Response list_events(App& app, Request& req) {
   } catch (...) {
     return http::error_response(400, "invalid_request", "'limit' and 'offset' must be whole numbers.");
   }
+  // Paging by cursor: `after` is the `next` of the page before; an empty `after` starts from
+  // the newest event. Such pages are index range scans and carry no total.
+  if (auto it = q.find("after"); it != q.end()) {
+    if (f.offset != 0)
+      return http::error_response(400, "invalid_request", "'after' and 'offset' cannot be combined; page with one of them.");
+    f.paging_by_cursor = true;
+    if (!it->second.empty()) {
+      auto id = decode_cursor("events", it->second);
+      if (!id)
+        return http::error_response(400, "invalid_request",
+                                    "'after' is not a cursor of this list; pass the 'next' of the previous page unchanged, "
+                                    "or leave it empty to start from the newest event.");
+      f.before = *id;
+    }
+  }
   app.events->flush();
   auto page = app.store->list_events(f);
   if (!page) return error_of(page.error());
   json arr = json::array();
   for (const auto& e : page->events) arr.push_back(to_json(e));
-  return ok({{"total", page->total}, {"limit", f.limit}, {"offset", f.offset}, {"events", arr}});
+  json body = {{"limit", f.limit}, {"offset", f.offset}, {"events", arr}};
+  if (page->total) body["total"] = *page->total;
+  if (page->next) body["next"] = encode_cursor("events", *page->next);
+  return ok(body);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/auth.h"
+#include "api/page_cursor.h"
 #include "api/usage_report_parser.h"
 #include "core/clock.h"
 
@@ -179,7 +180,15 @@ Response devices(App& app, Request& req) {
   }
   if (limit < 1 || limit > 10000) return bad_request("'limit' must be between 1 and 10000 (-1: 10000).");
   if (offset < 0) return bad_request("'offset' must be zero or more.");
-  auto page = app.licensing->devices(req.params["account"], q["virtualAccount"], limit, offset);
+  // Paging by cursor: `after` is the `next` of the page before (an index range scan however deep).
+  std::optional<int64_t> after;
+  if (!q["after"].empty()) {
+    if (offset != 0) return bad_request("'after' and 'offset' cannot be combined; page with one of them.");
+    after = decode_cursor("devices", q["after"]);
+    if (!after)
+      return bad_request("'after' is not a cursor of this list; pass the 'next' of the previous page unchanged.");
+  }
+  auto page = app.licensing->devices(req.params["account"], q["virtualAccount"], limit, offset, after);
   if (!page) return error_of(page.error());
   json arr = json::array();
   for (const auto& d : page->devices) {
@@ -192,7 +201,9 @@ Response devices(App& app, Request& req) {
                    {"lastReport", format_iso8601(d.last_report)},
                    {"licenses", lic}});
   }
-  return http::json_response(200, {{"totalRecords", page->total}, {"devices", arr}});
+  json body = {{"totalRecords", page->total}, {"devices", arr}};
+  if (page->next) body["next"] = encode_cursor("devices", *page->next);
+  return http::json_response(200, body);
 }
 
 Response usage(App& app, Request& req, const oauth::Principal& p) {

@@ -75,11 +75,18 @@ struct EventFilter {
   std::string actor;
   int64_t limit = 100;
   int64_t offset = 0;
+  // A cursor: only events with an id below this one (newest first). With a cursor the page is
+  // an index range scan and carries no total (counting millions of events is the slow part).
+  std::optional<int64_t> before;
+  bool paging_by_cursor = false;  // the caller pages by cursor (even from the start): no total
 };
 
+// A page of events, newest first. `total` counts every event the filter matches; it is absent
+// when paging by cursor. `next` is the cursor of the next page, set when more events follow.
 struct EventPage {
-  int64_t total = 0;
+  std::optional<int64_t> total;
   std::vector<Event> events;
+  std::optional<int64_t> next;
 };
 
 }  // namespace licsat::domain

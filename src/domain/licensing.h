@@ -119,9 +119,12 @@ struct DeviceRecord {
   std::vector<TagCount> licenses;
 };
 
+// A page of devices in id order. `next` is the id after which the next page starts, set when
+// more devices follow (a cursor page answers it; an offset page too).
 struct DevicePage {
   int64_t total = 0;
   std::vector<DeviceRecord> devices;
+  std::optional<int64_t> next;
 };
 
 // A device registration token; the token itself exists in clear only in its creation answer.

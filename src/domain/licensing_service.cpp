@@ -393,7 +393,7 @@ Result<std::vector<Alert>> LicenseService::alerts(const std::string& account_key
 }
 
 Result<DevicePage> LicenseService::devices(const std::string& account_key, const std::string& va_name, int64_t limit,
-                                           int64_t offset) {
+                                           int64_t offset, std::optional<int64_t> after) {
   auto a = account(account_key);
   if (!a) return fail(a.error());
   std::optional<int64_t> va;
@@ -402,7 +402,7 @@ Result<DevicePage> LicenseService::devices(const std::string& account_key, const
     if (!v) return fail(v.error());
     va = v->id;
   }
-  return store_.list_devices(a->id, va, limit, offset);
+  return store_.list_devices(a->id, va, limit, offset, after);
 }
 
 Result<UsageOutcome> LicenseService::report_usage(const std::string& account_key, const std::string& va_name,

@@ -82,8 +82,9 @@ class LicenseService {
   Result<LicensePage> licenses(const std::string& account_key, const std::vector<std::string>& va_names,
                                int64_t limit, int64_t offset);
   Result<std::vector<Alert>> alerts(const std::string& account_key);
+  // A page of devices after skipping `offset`, or after the device id `after` (a cursor).
   Result<DevicePage> devices(const std::string& account_key, const std::string& va_name, int64_t limit,
-                             int64_t offset);
+                             int64_t offset, std::optional<int64_t> after = std::nullopt);
 
   // Stores a validated usage report. Unknown tags are accepted, with a warning in the ack.
   Result<UsageOutcome> report_usage(const std::string& account_key, const std::string& va_name, UsageReport report,

@@ -65,9 +65,11 @@ class LicenseStore {
   // Sum of the latest counts per (virtual account, tag) over an account's devices.
   virtual Result<std::vector<domain::TagUsage>> usage_totals(int64_t account_id) = 0;
 
-  // A page of an account's devices (optionally of one virtual account) in id order.
+  // A page of an account's devices (optionally of one virtual account) in id order: after
+  // skipping `offset` of them, or those with an id up to `after` (a cursor: an index range scan
+  // however deep). The total is the maintained device count.
   virtual Result<domain::DevicePage> list_devices(int64_t account_id, std::optional<int64_t> va_id, int64_t limit,
-                                                  int64_t offset) = 0;
+                                                  int64_t offset, std::optional<int64_t> after = std::nullopt) = 0;
 
   // Stores a usage report whole or not at all. A report already stored under the same
   // (account, reportId) with the same body hash is a repeat: nothing changes and the first

@@ -495,26 +495,4 @@ Status SqlStore::append_events(const std::vector<Event>& events) {
   });
 }
 
-Result<domain::EventPage> SqlStore::list_events(const domain::EventFilter& f) {
-  domain::EventPage page;
-  auto s = db_->transact(TxMode::kRead, [&](Connection& c) -> Status {
-    std::string where = " WHERE time >= $1 AND ($2 = '' OR action LIKE $3) AND ($4 = '' OR outcome = $4) AND ($5 = '' OR actor = $5)";
-    std::vector<Value> p = {f.since.value_or(0), f.action, f.action + "%", f.outcome, f.actor};
-    auto total = c.query("SELECT COUNT(*) FROM events" + where, p);
-    if (!total) return fail(total.error());
-    page.total = total->front().i64(0);
-    p.push_back(f.limit);
-    p.push_back(f.offset);
-    auto rows = c.query("SELECT id, time, actor, source_ip, action, outcome, detail FROM events" + where +
-                            " ORDER BY id DESC LIMIT $6 OFFSET $7",
-                        p);
-    if (!rows) return fail(rows.error());
-    for (const auto& r : *rows)
-      page.events.push_back({r.i64(0), r.i64(1), r.str(2), r.str(3), r.str(4), r.str(5), r.str(6)});
-    return {};
-  });
-  if (!s) return fail(s.error());
-  return page;
-}
-
 }  // namespace licsat::store

@@ -6,10 +6,13 @@
 // not a few hundred thousand.
 #include <algorithm>
 #include <bit>
+#include <functional>
+#include <set>
 #include <string>
 #include <unordered_map>
 
 #include "store/line_list.h"
+#include "store/maintained_counts.h"
 #include "store/sql_store.h"
 
 namespace licsat::store {
@@ -93,6 +96,16 @@ std::string values_list(size_t rows, size_t fixed, const std::string& shape) {
 }
 
 std::string key_of(const std::string& pid, const std::string& sn) { return pid + '\x1f' + sn; }
+
+// On PostgreSQL, waits for the other writers of a smart account's devices and counts (usage
+// reports, virtual account deletions) to commit, and keeps the next ones waiting until this
+// transaction ends. Nothing on SQLite, whose writers take turns anyway.
+Status lock_account_counts(Connection& c, int64_t account_id) {
+  if (c.dialect() != Dialect::kPostgres) return {};
+  auto r = c.query("SELECT id FROM smart_accounts WHERE id = $1 FOR NO KEY UPDATE", {account_id});
+  if (!r) return fail(r.error());
+  return {};
+}
 
 }  // namespace
 
@@ -220,7 +233,23 @@ Status SqlStore::update_virtual_account(const VirtualAccount& v, const Event& e)
 
 Status SqlStore::delete_virtual_account(int64_t va_id, const Event& e) {
   return db_->transact(TxMode::kWrite, [&](Connection& c) -> Status {
-    // device_usage has no foreign key to its virtual account (it follows its device).
+    auto owner = c.query("SELECT account_id FROM virtual_accounts WHERE id = $1", {va_id});
+    if (!owner) return fail(owner.error());
+    if (owner->empty()) return fail(Error::not_found("virtual account does not exist"));
+    if (auto st = lock_account_counts(c, owner->front().i64(0)); !st) return st;
+    // The virtual account's devices go with it (and their counter rows with its own): their
+    // usage rows that count for another virtual account (older rows a report that moved the
+    // device did not replace) leave those counters.
+    auto elsewhere = c.query(
+        "SELECT u.va_id, u.tag, CAST(SUM(u.count) AS BIGINT), COUNT(*) FROM devices d JOIN device_usage u ON u.device_id = d.id "
+        "WHERE d.va_id = $1 AND u.va_id <> $1 GROUP BY u.va_id, u.tag",
+        {va_id});
+    if (!elsewhere) return fail(elsewhere.error());
+    CountDeltas deltas;
+    for (const Row& r : *elsewhere) deltas.usage_rows(r.i64(0), r.str(1), -r.i64(2), -r.i64(3));
+    if (auto st = deltas.apply(c); !st) return st;
+    // device_usage has no foreign key to its virtual account (it follows its device); the rows
+    // that count for this one and their counters (by cascade) go.
     if (auto r = c.exec("DELETE FROM device_usage WHERE va_id = $1", {va_id}); !r) return fail(r.error());
     if (auto s = change_one(c, "DELETE FROM virtual_accounts WHERE id = $1", {va_id}, "virtual account"); !s) return s;
     return insert_event(c, e);
@@ -286,10 +315,10 @@ Result<std::vector<LicensePool>> SqlStore::list_pools(int64_t account_id) {
 Result<std::vector<domain::TagUsage>> SqlStore::usage_totals(int64_t account_id) {
   std::vector<domain::TagUsage> out;
   auto s = db_->transact(TxMode::kRead, [&](Connection& c) -> Status {
-    // One index range per virtual account over device_usage (va_id, tag, count).
+    // The maintained counters (0009_maintained_counts.sql): a few rows per virtual account.
     auto rows = c.query(
-        "SELECT u.va_id, u.tag, SUM(u.count) FROM device_usage u "
-        "WHERE u.va_id IN (SELECT id FROM virtual_accounts WHERE account_id = $1) GROUP BY u.va_id, u.tag",
+        "SELECT u.va_id, u.tag, u.in_use FROM va_tag_usage u "
+        "WHERE u.va_id IN (SELECT id FROM virtual_accounts WHERE account_id = $1) ORDER BY u.va_id, u.tag",
         {account_id});
     if (!rows) return fail(rows.error());
     for (const auto& r : *rows) out.push_back({r.i64(0), r.str(1), r.i64(2)});
@@ -300,21 +329,28 @@ Result<std::vector<domain::TagUsage>> SqlStore::usage_totals(int64_t account_id)
 }
 
 Result<domain::DevicePage> SqlStore::list_devices(int64_t account_id, std::optional<int64_t> va_id, int64_t limit,
-                                                  int64_t offset) {
+                                                  int64_t offset, std::optional<int64_t> after) {
   domain::DevicePage page;
   auto s = db_->transact(TxMode::kRead, [&](Connection& c) -> Status {
+    // One index range each: devices_va (va_id, id) or devices_account (account_id, id).
     std::string where = va_id ? "account_id = $1 AND va_id = $2" : "account_id = $1 AND $2 = 0";
     std::vector<Value> p = {account_id, va_id.value_or(0)};
-    auto total = c.query("SELECT COUNT(*) FROM devices WHERE " + where, p);
+    // The maintained device counts (0009_maintained_counts.sql), not a COUNT(*) over the devices.
+    auto total = c.query(va_id ? "SELECT COALESCE(SUM(devices), 0) FROM va_devices WHERE va_id = $2 AND $1 = $1"
+                               : "SELECT COALESCE(SUM(devices), 0) FROM va_devices WHERE va_id IN "
+                                 "(SELECT id FROM virtual_accounts WHERE account_id = $1) AND $2 = 0",
+                         p);
     if (!total) return fail(total.error());
     page.total = total->front().i64(0);
-    p.push_back(limit);
+    // One device more than the page: whether another page follows.
+    p.push_back(limit + 1);
     p.push_back(offset);
+    p.push_back(after.value_or(0));
     auto rows = c.query(
         "SELECT d.id, d.pid, d.sn, d.hostname, v.name, d.last_report, u.tag, u.count FROM "
         "(SELECT id, va_id, pid, sn, hostname, last_report FROM devices WHERE " +
             where +
-            " ORDER BY id LIMIT $3 OFFSET $4) d "
+            " AND id > $5 ORDER BY id LIMIT $3 OFFSET $4) d "
             "JOIN virtual_accounts v ON v.id = d.va_id LEFT JOIN device_usage u ON u.device_id = d.id "
             "ORDER BY d.id, u.tag",
         p);
@@ -331,6 +367,10 @@ Result<domain::DevicePage> SqlStore::list_devices(int64_t account_id, std::optio
         page.devices.push_back(std::move(d));
       }
       if (!r.is_null(6)) page.devices.back().licenses.push_back({r.str(6), r.i64(7)});
+    }
+    if (static_cast<int64_t>(page.devices.size()) > limit) {
+      page.devices.pop_back();
+      page.next = page.devices.back().id;
     }
     return {};
   });
@@ -368,25 +408,33 @@ Result<IngestOutcome> SqlStore::ingest_usage(const UsageIngest& in, const Event&
       return {};
     }
 
-    // On SQLite (one writer at a time, AUTOINCREMENT ids) a device id above the largest one before
-    // this report is a device this report creates, which has no rows of older reports: the
-    // stale-tag DELETE below skips them. On PostgreSQL concurrent reports take ids out of commit
-    // order, so every device is looked at.
-    int64_t old_devices_below = INT64_MAX;
-    if (db_->dialect() == Dialect::kSqlite) {
-      auto top = c.query("SELECT COALESCE(MAX(id), 0) FROM devices", {});
-      if (!top) return fail(top.error());
-      old_devices_below = top->front().i64(0) + 1;
-    }
+    // The counts' deltas below come from the devices' state read before they are written. On
+    // PostgreSQL (READ COMMITTED, several nodes) that state must not change under this report:
+    // reports of one smart account (whose devices are its own) and deletions of its virtual
+    // accounts take turns on the account's row. NO KEY UPDATE leaves the key-share locks of the
+    // account's other writes free. SQLite has one writer at a time.
+    if (auto st = lock_account_counts(c, in.account_id); !st) return st;
 
-    // Devices, `batch` at a time: upsert, learn their ids, then their counts.
+    // A device of this account with an id above the largest one before this report (read under
+    // the lock above) is a device this report creates, which has no rows of older reports. On
+    // SQLite (one writer, AUTOINCREMENT ids) the stale-tag DELETE below skips them too; on
+    // PostgreSQL other accounts' concurrent reports take ids out of commit order, so that DELETE
+    // looks at every device.
+    auto top = c.query("SELECT COALESCE(MAX(id), 0) FROM devices", {});
+    if (!top) return fail(top.error());
+    const int64_t max_before = top->front().i64(0);
+    const int64_t old_devices_below = db_->dialect() == Dialect::kSqlite ? max_before + 1 : INT64_MAX;
+
+    // Devices, `batch` at a time: upsert, learn their ids and virtual accounts, move the devices
+    // of other virtual accounts, read what their old counts were, then write their counts. The
+    // upsert leaves va_id as it was so that RETURNING tells the virtual account a device leaves.
     const std::string dev_head =
         "INSERT INTO devices (account_id, va_id, last_report, last_report_id, pid, sn, hostname) VALUES ";
     const std::string dev_tail =
-        " ON CONFLICT (account_id, pid, sn) DO UPDATE SET va_id = excluded.va_id, hostname = excluded.hostname, "
+        " ON CONFLICT (account_id, pid, sn) DO UPDATE SET hostname = excluded.hostname, "
         "last_report_id = excluded.last_report_id, "
         "last_report = CASE WHEN excluded.last_report > devices.last_report THEN excluded.last_report "
-        "ELSE devices.last_report END RETURNING id, pid, sn";
+        "ELSE devices.last_report END RETURNING id, pid, sn, va_id";
     const std::string use_head =
         "INSERT INTO device_usage (va_id, period_start, period_end, report_id, device_id, tag, count) VALUES ";
     const std::string use_tail =
@@ -399,6 +447,38 @@ Result<IngestOutcome> SqlStore::ingest_usage(const UsageIngest& in, const Event&
       auto it = cache.find(n);
       if (it == cache.end()) it = cache.emplace(n, make(n)).first;
       return it->second;
+    };
+
+    // The usage rows of stored devices before this report writes theirs, summed per (virtual
+    // account, tag) for the rows that go, one by one for the rows newer than the report (rare).
+    const std::string old_use_head =
+        "SELECT CASE WHEN period_end <= $1 THEN 0 ELSE device_id END, va_id, tag, CAST(SUM(count) AS BIGINT), "
+        "COUNT(*) FROM device_usage WHERE device_id IN (";
+    const std::string old_use_tail = ") GROUP BY 1, 2, 3";
+    const std::string move_head = "UPDATE devices SET va_id = $1 WHERE id IN (";
+    std::unordered_map<size_t, std::string> old_use_sql, move_sql;
+    // What this report changes in the maintained counts (maintained_counts.h). Every usage row of
+    // a reported device whose period ends no later than the report's goes: the report overwrites
+    // it or the stale-tag DELETE below removes it; a later one stays, and the report's count for
+    // that (device, tag) is not written. The domain merged duplicate devices and tags first.
+    CountDeltas deltas;
+    std::set<std::pair<int64_t, std::string>> kept;  // (device id, tag) rows newer than the report
+    std::vector<int64_t> stored, moved;              // the batch's devices stored before; those moving here
+    // Runs `head` + "#, …)" + `tail` over `list`, in statements of chunk_rows() ids, after `first`.
+    auto by_ids = [&](const std::vector<int64_t>& list, const Value& first, const std::string& head,
+                      const std::string& tail, std::unordered_map<size_t, std::string>& cache,
+                      const std::function<void(const Row&)>& each) -> Status {
+      std::vector<Value> p;
+      for (size_t from = 0, m; from < list.size(); from += m) {
+        m = chunk_rows(list.size() - from, batch);
+        p.assign(1, first);
+        for (size_t k = from; k < from + m; ++k) p.emplace_back(list[k]);
+        const auto& sql = sql_for(cache, m, [&](size_t k) { return head + values_list(k, 1, "#") + tail; });
+        auto rows = c.query(sql, p);
+        if (!rows) return fail(rows.error());
+        for (const Row& r : *rows) each(r);
+      }
+      return {};
     };
 
     std::vector<Value> params;
@@ -447,6 +527,8 @@ Result<IngestOutcome> SqlStore::ingest_usage(const UsageIngest& in, const Event&
       // row, with a lookup by pid/sn for any row that is elsewhere.
       ids.assign(n, -1);
       slot_of.clear();
+      stored.clear();
+      moved.clear();
       for (size_t k = 0; k < rows->size(); ++k) {
         const Row& r = (*rows)[k];
         const auto* pid = std::get_if<std::string>(&r.cols.at(1));
@@ -459,12 +541,35 @@ Result<IngestOutcome> SqlStore::ingest_usage(const UsageIngest& in, const Event&
           if (it == slot_of.end()) continue;
           at = it->second;
         }
+        if (ids[at] >= 0) continue;
         ids[at] = r.i64(0);
+        const int64_t was_in = r.i64(3);
+        if (ids[at] > max_before) {
+          deltas.device(in.va_id, +1);
+          continue;
+        }
+        stored.push_back(ids[at]);
+        if (was_in != in.va_id) {
+          moved.push_back(ids[at]);
+          deltas.device(was_in, -1);
+          deltas.device(in.va_id, +1);
+        }
       }
+      if (auto st = by_ids(moved, in.va_id, move_head, ") RETURNING id", move_sql, [](const Row&) {}); !st) return st;
+      if (auto st = by_ids(stored, rep.period_end, old_use_head, old_use_tail, old_use_sql,
+                           [&](const Row& r) {
+                             if (r.i64(0) == 0)
+                               deltas.usage_rows(r.i64(1), r.str(2), -r.i64(3), -r.i64(4));
+                             else
+                               kept.emplace(r.i64(0), r.str(2));
+                           });
+          !st)
+        return st;
       for (size_t i = 0; i < n; ++i) {
         const auto& d = devs[start + i];
         if (ids[i] < 0) return fail(Error::internal("device " + d.pid + "/" + d.sn + " was not stored"));
         for (const auto& tc : d.licenses) {
+          if (kept.empty() || !kept.count({ids[i], tc.tag})) deltas.usage_row(in.va_id, tc.tag, tc.count, +1);
           pending.emplace_back(ids[i], &tc);
           if (pending.size() >= batch)
             if (auto st = flush_usage(); !st) return st;
@@ -480,6 +585,7 @@ Result<IngestOutcome> SqlStore::ingest_usage(const UsageIngest& in, const Event&
         "(SELECT id FROM devices WHERE account_id = $3 AND last_report_id = $1 AND id < $4)",
         {rep.report_id, rep.period_end, in.account_id, old_devices_below});
     if (!stale) return fail(stale.error());
+    if (auto st = deltas.apply(c); !st) return st;
     if (auto st = record_usage_history(c, in); !st) return st;
     out.ack = {rep.report_id, static_cast<int64_t>(devs.size()), in.warnings, in.received_at};
     return insert_event(c, e);

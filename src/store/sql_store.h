@@ -70,7 +70,7 @@ class SqlStore final : public Store {
   Result<std::vector<domain::LicensePool>> list_pools(int64_t account_id) override;
   Result<std::vector<domain::TagUsage>> usage_totals(int64_t account_id) override;
   Result<domain::DevicePage> list_devices(int64_t account_id, std::optional<int64_t> va_id, int64_t limit,
-                                          int64_t offset) override;
+                                          int64_t offset, std::optional<int64_t> after) override;
   Result<IngestOutcome> ingest_usage(const UsageIngest& in, const Event& e) override;
   Result<std::optional<domain::UsageAck>> find_usage_report(int64_t account_id, const std::string& report_id) override;
   Result<std::vector<domain::UsageSample>> usage_history(int64_t va_id, const std::string& tag, int64_t since,

@@ -4,8 +4,9 @@
 //
 // A report records the totals of its whole smart account, not only of its own virtual account
 // and tags: a report may move devices from another virtual account, and drops the tags its
-// devices no longer report, which changes other totals too. The totals are one indexed aggregate
-// over device_usage (va_id, tag, count) joined with the account's pools and with the pairs that
+// devices no longer report, which changes other totals too. The totals are the maintained
+// counters (va_tag_usage, 0009_maintained_counts.sql, which the report has already brought up to
+// date) joined with the account's pools and with the pairs that
 // already have samples (so that a tag without a pool whose devices all left or stopped reporting
 // it drops to 0 rather than keeping its last value), written by one INSERT … SELECT: a few rows
 // per report whatever its number of devices.
@@ -21,8 +22,8 @@ Status record_usage_history(Connection& c, const UsageIngest& in) {
   auto put = c.exec(
       "INSERT INTO usage_history (va_id, tag, bucket, at, in_use, quantity) "
       "SELECT t.va_id, t.tag, CAST($2 AS BIGINT), CAST($3 AS BIGINT), SUM(t.in_use), SUM(t.quantity) FROM ("
-      "SELECT u.va_id AS va_id, u.tag AS tag, SUM(u.count) AS in_use, 0 AS quantity FROM device_usage u "
-      "WHERE u.va_id IN (SELECT id FROM virtual_accounts WHERE account_id = $1) GROUP BY u.va_id, u.tag "
+      "SELECT u.va_id AS va_id, u.tag AS tag, u.in_use AS in_use, 0 AS quantity FROM va_tag_usage u "
+      "WHERE u.va_id IN (SELECT id FROM virtual_accounts WHERE account_id = $1) "
       "UNION ALL "
       "SELECT p.va_id, p.tag, 0, p.quantity FROM license_pools p JOIN virtual_accounts v ON v.id = p.va_id "
       "WHERE v.account_id = $1 "

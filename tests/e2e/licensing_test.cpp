@@ -1,5 +1,6 @@
 // The licensing API end to end (DESIGN.md section 5): accounts, licenses, alerts, devices, usage
 // reports with their idempotency, device registration tokens, roles and the 400/404/409/413 paths.
+#include <algorithm>
 #include <chrono>
 
 #include "harness.h"
@@ -356,4 +357,60 @@ TEST(LicensingLimits, AUsageReportOverItsLimitIs413) {
   EXPECT_EQ(r.status, 413) << r.body;
   auto small = s.post("/api/v1/accounts/acme/virtual-accounts/Physics/usage", report("small", 10, 1).dump(), o);
   EXPECT_EQ(small.status, 200) << small.body;
+}
+
+TEST_F(Licensing, DevicesAndEventsArePagedByCursorAndABadCursorIs400) {
+  ASSERT_EQ(server_->post_json("/api/v1/admin/accounts/acme/virtual-accounts", {{"name", "Paging"}}, admin_).status, 201);
+  json rep = report("r-paging", 11, 1);
+  for (auto& d : rep["devices"]) d["pid"] = "ISR4431";  // devices of their own, not the other tests'
+  RequestOptions o;
+  o.bearer = operator_;
+  ASSERT_EQ(server_->post(usage_path("Paging"), rep.dump(), o).status, 200);
+
+  // Walk the virtual account's devices four at a time: every one once, in order, then no `next`.
+  std::vector<std::string> sns;
+  std::string path = "/api/v1/accounts/acme/devices?virtualAccount=Paging&limit=4";
+  for (int pages = 1;; ++pages) {
+    ASSERT_LT(pages, 10);
+    auto r = call("GET", path, viewer_);
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.json()["totalRecords"], 11);
+    for (const auto& d : r.json()["devices"]) sns.push_back(d["sn"]);
+    if (!r.json().contains("next")) {
+      EXPECT_EQ(pages, 3);
+      break;
+    }
+    path = "/api/v1/accounts/acme/devices?virtualAccount=Paging&limit=4&after=" + r.json()["next"].get<std::string>();
+  }
+  std::vector<std::string> want;
+  for (int i = 0; i < 11; ++i) want.push_back("FOC" + std::to_string(i));
+  EXPECT_EQ(sns, want);
+
+  // The Event Log by cursor: newest first, no event twice, no total.
+  std::vector<int64_t> ids;
+  std::string events = "/api/v1/admin/events?limit=5&after=";
+  for (int pages = 1; pages < 100; ++pages) {
+    auto r = call("GET", events, admin_);
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_FALSE(r.json().contains("total"));
+    for (const auto& e : r.json()["events"]) ids.push_back(e["id"]);
+    if (!r.json().contains("next")) break;
+    events = "/api/v1/admin/events?limit=5&after=" + r.json()["next"].get<std::string>();
+  }
+  ASSERT_GT(ids.size(), 5u);
+  EXPECT_TRUE(std::is_sorted(ids.rbegin(), ids.rend()));
+  EXPECT_EQ(std::adjacent_find(ids.begin(), ids.end()), ids.end());
+
+  // A cursor not given out by the list, or one of another list, is refused with the reason.
+  auto events_cursor = call("GET", "/api/v1/admin/events?limit=1&after=", admin_).json()["next"].get<std::string>();
+  for (const std::string& bad : std::vector<std::string>{"garbage!", "MTIz", events_cursor}) {
+    auto r = call("GET", "/api/v1/accounts/acme/devices?after=" + bad, viewer_);
+    EXPECT_EQ(r.status, 400) << bad;
+    EXPECT_NE(r.body.find("'after' is not a cursor of this list"), std::string::npos) << r.body;
+  }
+  auto both = call("GET", "/api/v1/accounts/acme/devices?offset=2&after=" + events_cursor, viewer_);
+  EXPECT_EQ(both.status, 400);
+  auto bad_events = call("GET", "/api/v1/admin/events?after=nope", admin_);
+  EXPECT_EQ(bad_events.status, 400);
+  EXPECT_NE(bad_events.body.find("'after' is not a cursor of this list"), std::string::npos) << bad_events.body;
 }

@@ -88,7 +88,7 @@ class LicensingStore : public ::testing::TestWithParam<std::string> {
   int64_t events(const std::string& action) {
     domain::EventFilter f;
     f.action = action;
-    return store_->list_events(f)->total;
+    return store_->list_events(f)->total.value_or(-1);
   }
 
   Actor by_{"tester", "127.0.0.1"};
