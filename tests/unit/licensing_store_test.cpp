@@ -10,6 +10,7 @@
 #include "domain/licensing_service.h"
 #include "store/migrations.h"
 #include "store/store.h"
+#include "test_support.h"
 
 using namespace licsat;
 using namespace licsat::domain;
@@ -18,35 +19,13 @@ namespace {
 
 // Runs on SQLite always and on PostgreSQL when LICSAT_TEST_PG_URL names a server (each test in
 // a schema of its own), so the portable SQL is proven on both.
-class LicensingStore : public ::testing::TestWithParam<std::string> {
+class LicensingStore : public test::BackendStoreTest {
  protected:
+  LicensingStore() : BackendStoreTest("licsat_lic") {}
+
   void SetUp() override {
-    crypto::init();
-    if (GetParam() == "sqlite") {
-      char tmpl[] = "/tmp/licsat-unit-XXXXXX";
-      dir_ = mkdtemp(tmpl);
-      auto db = store::open_sqlite(dir_ + "/test.db");
-      ASSERT_TRUE(db) << db.error().message;
-      db_ = std::move(*db);
-    } else {
-      const char* url = std::getenv("LICSAT_TEST_PG_URL");
-      if (!url || !*url) GTEST_SKIP() << "set LICSAT_TEST_PG_URL to run the PostgreSQL tests";
-      auto admin = store::open_postgres(url, 1);
-      ASSERT_TRUE(admin) << admin.error().message;
-      admin_ = std::move(*admin);
-      schema_ = "licsat_lic_" + std::to_string(::getpid()) + "_" + std::to_string(++counter_);
-      ASSERT_TRUE(admin_->transact(store::TxMode::kWrite,
-                                   [&](store::Connection& c) { return c.exec_script("CREATE SCHEMA " + schema_); }));
-      std::string u = url;
-      u += (u.find('?') == std::string::npos ? "?" : "&");
-      u += "options=-csearch_path%3D" + schema_;
-      auto db = store::open_postgres(u, 2);
-      ASSERT_TRUE(db) << db.error().message;
-      db_ = std::move(*db);
-    }
-    auto m = store::migrate(*db_);
-    ASSERT_TRUE(m) << m.error().message;
-    store_ = store::make_sql_store(db_);
+    BackendStoreTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
     svc_ = std::make_unique<LicenseService>(*store_, *store_, clock_, UpstreamConfig{}, "k");
     ASSERT_TRUE(svc_->add_account("acme", "acme.example", by_));
     ASSERT_TRUE(svc_->add_virtual_account("acme", "Physics", "", by_));
@@ -57,12 +36,7 @@ class LicensingStore : public ::testing::TestWithParam<std::string> {
   }
   void TearDown() override {
     svc_.reset();
-    store_.reset();
-    db_.reset();
-    if (!dir_.empty()) std::filesystem::remove_all(dir_);
-    if (admin_)
-      (void)admin_->transact(store::TxMode::kWrite,
-                             [&](store::Connection& c) { return c.exec_script("DROP SCHEMA " + schema_ + " CASCADE"); });
+    BackendStoreTest::TearDown();
   }
 
   static UsageReport report(const std::string& id, int devices, int64_t count, const std::string& tag = "dna-adv") {
@@ -92,13 +66,7 @@ class LicensingStore : public ::testing::TestWithParam<std::string> {
   }
 
   Actor by_{"tester", "127.0.0.1"};
-  FakeClock clock_{1'800'000'000};
-  std::string dir_, schema_;
-  std::shared_ptr<store::Database> db_;
-  std::unique_ptr<store::Database> admin_;
-  std::unique_ptr<store::Store> store_;
   std::unique_ptr<LicenseService> svc_;
-  static inline int counter_ = 0;
 };
 
 }  // namespace

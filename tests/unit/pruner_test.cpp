@@ -12,48 +12,22 @@
 #include "store/migrations.h"
 #include "store/pruner.h"
 #include "store/store.h"
+#include "test_support.h"
 
 using namespace licsat;
 
 namespace {
 
-class PrunerTest : public ::testing::TestWithParam<std::string> {
+class PrunerTest : public test::BackendStoreTest {
  protected:
+  PrunerTest() : BackendStoreTest("licsat_prune") {}
+
   void SetUp() override {
-    crypto::init();
-    if (GetParam() == "sqlite") {
-      char tmpl[] = "/tmp/licsat-unit-XXXXXX";
-      dir_ = mkdtemp(tmpl);
-      auto db = store::open_sqlite(dir_ + "/test.db");
-      ASSERT_TRUE(db) << db.error().message;
-      db_ = std::move(*db);
-    } else {
-      const char* url = std::getenv("LICSAT_TEST_PG_URL");
-      if (!url || !*url) GTEST_SKIP() << "set LICSAT_TEST_PG_URL to run the PostgreSQL tests";
-      auto admin = store::open_postgres(url, 1);
-      ASSERT_TRUE(admin) << admin.error().message;
-      admin_ = std::move(*admin);
-      schema_ = "licsat_prune_" + std::to_string(::getpid()) + "_" + std::to_string(++counter_);
-      ASSERT_TRUE(admin_->transact(store::TxMode::kWrite,
-                                   [&](store::Connection& c) { return c.exec_script("CREATE SCHEMA " + schema_); }));
-      std::string u = url;
-      u += (u.find('?') == std::string::npos ? "?" : "&");
-      u += "options=-csearch_path%3D" + schema_;
-      auto db = store::open_postgres(u, 2);
-      ASSERT_TRUE(db) << db.error().message;
-      db_ = std::move(*db);
-    }
-    auto m = store::migrate(*db_);
-    ASSERT_TRUE(m) << m.error().message;
-    store_ = store::make_sql_store(db_);
+    BackendStoreTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
   }
   void TearDown() override {
-    store_.reset();
-    db_.reset();
-    if (!dir_.empty()) std::filesystem::remove_all(dir_);
-    if (admin_)
-      (void)admin_->transact(store::TxMode::kWrite,
-                             [&](store::Connection& c) { return c.exec_script("DROP SCHEMA " + schema_ + " CASCADE"); });
+    BackendStoreTest::TearDown();
   }
 
   // `n` access tokens of the built-in client, expiring at `expires`.
@@ -91,12 +65,6 @@ class PrunerTest : public ::testing::TestWithParam<std::string> {
                           .between_batches = [batches] { if (batches) ++*batches; }});
   }
 
-  FakeClock clock_{1'800'000'000};
-  std::string dir_, schema_;
-  std::shared_ptr<store::Database> db_;
-  std::unique_ptr<store::Database> admin_;
-  std::unique_ptr<store::Store> store_;
-  static inline int counter_ = 0;
 };
 
 }  // namespace

@@ -24,51 +24,25 @@
 #include "domain/licensing_service.h"
 #include "store/migrations.h"
 #include "store/store.h"
+#include "test_support.h"
 
 using namespace licsat;
 using namespace licsat::domain;
 
 namespace {
 
-class ScaleReads : public ::testing::TestWithParam<std::string> {
+class ScaleReads : public test::BackendStoreTest {
  protected:
+  ScaleReads() : BackendStoreTest("licsat_cnt") {}
+
   void SetUp() override {
-    crypto::init();
-    if (GetParam() == "sqlite") {
-      char tmpl[] = "/tmp/licsat-unit-XXXXXX";
-      dir_ = mkdtemp(tmpl);
-      auto db = store::open_sqlite(dir_ + "/test.db");
-      ASSERT_TRUE(db) << db.error().message;
-      db_ = std::move(*db);
-    } else {
-      const char* url = std::getenv("LICSAT_TEST_PG_URL");
-      if (!url || !*url) GTEST_SKIP() << "set LICSAT_TEST_PG_URL to run the PostgreSQL tests";
-      auto admin = store::open_postgres(url, 1);
-      ASSERT_TRUE(admin) << admin.error().message;
-      admin_ = std::move(*admin);
-      schema_ = "licsat_cnt_" + std::to_string(::getpid()) + "_" + std::to_string(++counter_);
-      ASSERT_TRUE(admin_->transact(store::TxMode::kWrite,
-                                   [&](store::Connection& c) { return c.exec_script("CREATE SCHEMA " + schema_); }));
-      std::string u = url;
-      u += (u.find('?') == std::string::npos ? "?" : "&");
-      u += "options=-csearch_path%3D" + schema_;
-      auto db = store::open_postgres(u, 2);
-      ASSERT_TRUE(db) << db.error().message;
-      db_ = std::move(*db);
-    }
-    auto m = store::migrate(*db_);
-    ASSERT_TRUE(m) << m.error().message;
-    store_ = store::make_sql_store(db_);
+    BackendStoreTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
     svc_ = std::make_unique<LicenseService>(*store_, *store_, clock_, UpstreamConfig{}, "k");
   }
   void TearDown() override {
     svc_.reset();
-    store_.reset();
-    db_.reset();
-    if (!dir_.empty()) std::filesystem::remove_all(dir_);
-    if (admin_)
-      (void)admin_->transact(store::TxMode::kWrite,
-                             [&](store::Connection& c) { return c.exec_script("DROP SCHEMA " + schema_ + " CASCADE"); });
+    BackendStoreTest::TearDown();
   }
 
   using Rows = std::vector<std::vector<std::string>>;
@@ -115,15 +89,9 @@ class ScaleReads : public ::testing::TestWithParam<std::string> {
   }
 
   Actor by_{"tester", "127.0.0.1"};
-  FakeClock clock_{1'800'000'000};
-  std::string dir_, schema_;
-  std::shared_ptr<store::Database> db_;
-  std::unique_ptr<store::Database> admin_;
-  std::unique_ptr<store::Store> store_;
   std::unique_ptr<LicenseService> svc_;
   std::set<std::string> accounts_;
   const std::vector<std::string> vas_ = {"A", "B", "C"};
-  static inline int counter_ = 0;
 };
 
 INSTANTIATE_TEST_SUITE_P(Backends, ScaleReads, ::testing::Values("sqlite", "postgres"),
