@@ -43,7 +43,7 @@ TokenService::TokenService(store::AuthStore& store, domain::AccessService& acces
                            const Clock& clock, std::string hash_key, TokenPolicy policy)
     : store_(store), access_(access), events_(events), clock_(clock), hash_key_(std::move(hash_key)),
       token_hasher_(hash_key_, "token:"), secret_hasher_(hash_key_, "client-secret:"),
-      policy_(policy), throttle_(clock) {
+      policy_(policy), throttle_(clock), throttled_refusals_(clock) {
   dummy_secret_hash_ = secret_hasher_(crypto::random_urlsafe(40));
 }
 
@@ -117,8 +117,17 @@ std::optional<OAuthError> TokenService::throttled(const TokenRequest& req) {
   if (!req.client_id.empty())
     wait = std::max(wait, throttle_.retry_after("client:" + clip(req.client_id), policy_.client_failures_per_minute));
   if (wait == 0) return std::nullopt;
-  events_.record(events_.make(clip(req.client_id), req.source_ip, "token.issue", "failure",
-                              "throttled: too many failed attempts"));
+  auto o = throttled_refusals_.refuse(req.source_ip, "throttled: too many failed attempts");
+  if (o.write_now) {
+    std::string detail = "grant_type=" + req.grant_type.substr(0, 64) + ": throttled: too many failed attempts";
+    if (o.address != req.source_ip)
+      detail += " (further throttled requests from addresses new this minute are counted under \"" + o.address + "\")";
+    events_.record(events_.make(clip(req.client_id), req.source_ip, "token.issue", "failure", detail));
+  }
+  for (const auto& d : o.due)
+    events_.record(events_.make("(throttled)", d.address, "token.issue", "failure",
+                                std::to_string(d.refusals) + " more throttled in the minute after the last event; the last: " +
+                                    d.reason));
   std::string m = "Too many failed attempts. Try again in " + std::to_string(wait) + " seconds.";
   return OAuthError{429, "slow_down", m, m, wait};
 }

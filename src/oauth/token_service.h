@@ -16,6 +16,7 @@
 #include "domain/grants.h"
 #include "oauth/throttle.h"
 #include "store/auth_store.h"
+#include "domain/refusal_summary.h"
 
 namespace licsat::oauth {
 
@@ -161,6 +162,10 @@ class TokenService {
   crypto::KeyedHasher secret_hasher_;  // keyed_hash(hash_key_, "client-secret:" + …)
   TokenPolicy policy_;
   FailureThrottle throttle_;
+  // Throttled requests (429) are not each written to the Event Log: the first from an address
+  // in a minute is, the rest of that minute as one event with their count. A caller held back
+  // by the throttle cannot grow the log at the request rate.
+  domain::RefusalSummary throttled_refusals_;
   std::string dummy_secret_hash_;
   std::atomic<int64_t> console_checked_at_{-1};
   std::atomic<bool> console_enabled_{true};

@@ -306,6 +306,35 @@ TEST_F(TokenServiceTest, FailedAttemptsAreThrottledPerSourceAddressAcrossClientI
   EXPECT_TRUE(svc.token(cc_req(cc_)));
 }
 
+TEST_F(TokenServiceTest, ThrottledRequestsAreSummarisedNotWrittenOneByOne) {
+  oauth::TokenPolicy tp;
+  tp.client_failures_per_minute = 100;
+  tp.address_failures_per_minute = 3;
+  oauth::TokenService svc(*store_, *access_, *events_, clock_, "k", tp);
+  auto bad = cc_req(cc_);
+  bad.client_secret = "wrong";
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(svc.token(bad).error().status, 401);
+  auto throttled_events = [&] {
+    size_t n = 0;
+    for (const auto& e : failures())
+      if (e.detail.find("throttled") != std::string::npos) ++n;
+    return n;
+  };
+  for (int i = 0; i < 500; ++i) EXPECT_EQ(svc.token(bad).error().status, 429);
+  EXPECT_EQ(throttled_events(), 1u) << "the first throttled request of the minute, with its reason";
+  // A minute on, the next throttled request writes the count of the ones held back before it.
+  clock_.advance(30);
+  for (int i = 0; i < 3; ++i) (void)svc.token(bad);  // failures keep the throttle on
+  clock_.advance(31);
+  for (int i = 0; i < 3; ++i) (void)svc.token(bad);
+  EXPECT_GE(svc.token(bad).error().status, 400);
+  bool summarised = false;
+  for (const auto& e : failures())
+    if (e.detail.find("more throttled") != std::string::npos) summarised = true;
+  EXPECT_TRUE(summarised);
+  EXPECT_LE(throttled_events(), 4u);
+}
+
 TEST_F(TokenServiceTest, RevokingARefreshTokenRevokesTheAccessTokenIssuedWithIt) {
   // RFC 7009 §2.1: revoking a refresh token should also invalidate access tokens of the same grant.
   auto t = tokens_->token(password_req(ro_));
