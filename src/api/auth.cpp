@@ -15,7 +15,13 @@ void record_bearer_refusal(App& app, const http::Request& req, const std::string
       detail += " (further refusals from addresses new this minute are counted under \"" + o.address + "\")";
     app.events->record(app.events->make("(bearer)", req.peer, "api.auth", "failure", detail));
   }
-  for (const auto& d : o.due) {
+  write_bearer_summaries(app, o.due);
+}
+
+}  // namespace
+
+void write_bearer_summaries(App& app, const std::vector<domain::RefusalSummary::Summary>& due) {
+  for (const auto& d : due) {
     std::string from = d.address == domain::RefusalSummary::kOtherAddresses ? "other addresses" : "this address";
     app.events->record(app.events->make("(bearer)", d.address, "api.auth", "failure",
                                         std::to_string(d.refusals) + " more refused from " + from +
@@ -23,7 +29,10 @@ void record_bearer_refusal(App& app, const http::Request& req, const std::string
   }
 }
 
-}  // namespace
+void write_ended_refusal_summaries(App& app) {
+  write_bearer_summaries(app, app.bearer_refusals->take_ended());
+  app.tokens->write_ended_refusal_summaries();
+}
 
 std::expected<oauth::Principal, http::Response> require_role(App& app, const http::Request& req, domain::Role need) {
   std::string token;

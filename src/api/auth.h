@@ -40,6 +40,13 @@ http::GuardedHandler with_role(App& app, domain::Role need, F f) {
   return g;
 }
 
+// Writes the Event Log summaries of refusals (bearer refusals, throttled token requests) whose
+// minute has ended; the housekeeping thread calls it, so the count of a burst's last refusals is
+// written although no later refusal comes.
+void write_ended_refusal_summaries(App& app);
+// Writes summaries of bearer refusals (see domain::RefusalSummary).
+void write_bearer_summaries(App& app, const std::vector<domain::RefusalSummary::Summary>& due);
+
 // Turns an Error into its JSON error response (the one place for that mapping in the API).
 http::Response error_of(const Error& e);
 

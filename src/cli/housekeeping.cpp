@@ -5,6 +5,7 @@
 
 #include <chrono>
 
+#include "api/auth.h"
 #include "core/log.h"
 
 namespace licsat::cli {
@@ -60,6 +61,8 @@ void Housekeeping::loop() {
   for (;;) {
     l.unlock();
     if (std::chrono::steady_clock::now() >= next_round) {
+      // Counts of refusals whose minute ended (a burst's last ones) are written, not held.
+      api::write_ended_refusal_summaries(app_);
       retention_round();
       next_round = std::chrono::steady_clock::now() + kRoundEvery;
     }

@@ -1,5 +1,6 @@
 // The server's housekeeping thread: once a minute, the retention round (store/pruner.h: expired
-// tokens and old Event Log entries, in small batches); every two seconds, freed heap memory
+// tokens and old Event Log entries, in small batches) and the Event Log summaries of refusals
+// whose minute ended; every two seconds, freed heap memory
 // handed back to the system (malloc_trim). Its counters appear on /metrics.
 #pragma once
 

@@ -37,6 +37,14 @@ RefusalSummary::Outcome RefusalSummary::refuse(const std::string& address, std::
   return out;
 }
 
+std::vector<RefusalSummary::Summary> RefusalSummary::take_ended() {
+  const int64_t now = clock_.now();
+  std::lock_guard l(mu_);
+  std::vector<Summary> due;
+  while (!entries_.empty() && entries_.front().window_start + limits_.window_seconds <= now) drop_front(due);
+  return due;
+}
+
 size_t RefusalSummary::addresses() const {
   std::lock_guard l(mu_);
   return entries_.size();

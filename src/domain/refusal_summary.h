@@ -51,6 +51,10 @@ class RefusalSummary {
   // Counts one refusal from `address` for `reason` (already clipped by the caller). Thread-safe.
   Outcome refuse(const std::string& address, std::string_view reason);
 
+  // The counts of windows that have ended, taken out of the table: a caller writes them on a
+  // timer, so the last refusals of a burst are written although no later refusal comes.
+  std::vector<Summary> take_ended();
+
   // Entries in the table now (for tests).
   size_t addresses() const;
 

@@ -112,6 +112,15 @@ OAuthError TokenService::refuse(const TokenRequest& req, const std::string& acto
   return err;
 }
 
+void TokenService::write_throttled_summaries(const std::vector<domain::RefusalSummary::Summary>& due) {
+  for (const auto& d : due)
+    events_.record(events_.make("(throttled)", d.address, "token.issue", "failure",
+                                std::to_string(d.refusals) + " more throttled in the minute after the last event; the last: " +
+                                    d.reason));
+}
+
+void TokenService::write_ended_refusal_summaries() { write_throttled_summaries(throttled_refusals_.take_ended()); }
+
 std::optional<OAuthError> TokenService::throttled(const TokenRequest& req) {
   int64_t wait = throttle_.retry_after("ip:" + req.source_ip, policy_.address_failures_per_minute);
   if (!req.client_id.empty())
@@ -124,10 +133,7 @@ std::optional<OAuthError> TokenService::throttled(const TokenRequest& req) {
       detail += " (further throttled requests from addresses new this minute are counted under \"" + o.address + "\")";
     events_.record(events_.make(clip(req.client_id), req.source_ip, "token.issue", "failure", detail));
   }
-  for (const auto& d : o.due)
-    events_.record(events_.make("(throttled)", d.address, "token.issue", "failure",
-                                std::to_string(d.refusals) + " more throttled in the minute after the last event; the last: " +
-                                    d.reason));
+  write_throttled_summaries(o.due);
   std::string m = "Too many failed attempts. Try again in " + std::to_string(wait) + " seconds.";
   return OAuthError{429, "slow_down", m, m, wait};
 }

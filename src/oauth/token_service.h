@@ -119,6 +119,8 @@ class TokenService {
 
   // The bearer check of protected APIs.
   std::expected<Principal, BearerError> authenticate(const std::string& bearer_token);
+  // Writes the summaries of throttled requests whose minute has ended (housekeeping, on a timer).
+  void write_ended_refusal_summaries();
 
   bool console_enabled();
   Status set_console_enabled(bool enabled, const domain::Actor& by);
@@ -152,6 +154,7 @@ class TokenService {
   OAuthError refuse(const TokenRequest& req, const std::string& actor, const std::string& reason, OAuthError err,
                     bool counts_for_client);
   std::optional<OAuthError> throttled(const TokenRequest& req);
+  void write_throttled_summaries(const std::vector<domain::RefusalSummary::Summary>& due);
 
   store::AuthStore& store_;
   domain::AccessService& access_;

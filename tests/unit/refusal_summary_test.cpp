@@ -34,6 +34,23 @@ TEST(RefusalSummary, FirstRefusalOfAnAddressIsWrittenAtOnceTheRestOfItsMinuteAre
   EXPECT_EQ(next.due[0].reason, "GET /b: bad token 98");
 }
 
+TEST(RefusalSummary, EndedMinutesAreTakenOnATimerWithoutALaterRefusal) {
+  FakeClock clock;
+  RefusalSummary s(clock);
+  for (int i = 0; i < 5; ++i) (void)s.refuse("10.0.0.1", std::to_string(i));
+  (void)s.refuse("10.0.0.2", "x");
+  EXPECT_TRUE(s.take_ended().empty()) << "nothing has ended yet";
+  clock.advance(60);
+  auto ended = s.take_ended();
+  ASSERT_EQ(ended.size(), 1u) << "10.0.0.2 had only its first refusal, already written";
+  EXPECT_EQ(ended[0].address, "10.0.0.1");
+  EXPECT_EQ(ended[0].refusals, 4u);
+  EXPECT_EQ(ended[0].reason, "4");
+  EXPECT_EQ(s.addresses(), 0u);
+  EXPECT_TRUE(s.take_ended().empty()) << "each count is taken once";
+  EXPECT_TRUE(s.refuse("10.0.0.1", "again").write_now) << "a new minute starts with a written refusal";
+}
+
 TEST(RefusalSummary, AMinuteWithOnlyItsFirstRefusalLeavesNoSummary) {
   FakeClock clock;
   RefusalSummary s(clock);
