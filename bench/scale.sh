@@ -42,7 +42,7 @@ trap cleanup EXIT
 total=$((reports * per_report))
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(awk '/MemTotal/ {printf "%.1f GiB RAM", $2/1048576}' /proc/meminfo); load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "kernel:  $(uname -r); licsat $($bin --version 2>/dev/null || echo '?')"
-backend="SQLite (WAL, synchronous=NORMAL)"
+backend="SQLite (WAL, synchronous=FULL; tokens lazily synced)"
 [[ -n $db_url ]] && backend="PostgreSQL $(psql -XAtqc 'SHOW server_version' "$db_url" 2>/dev/null || echo '?')"
 echo "setup:   $backend; $reports reports x $per_report devices x 3 licenses = $total devices; $events events"
 
