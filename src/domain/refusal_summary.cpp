@@ -9,12 +9,16 @@ void RefusalSummary::drop_front(std::vector<Summary>& due) {
   entries_.pop_front();
 }
 
+void RefusalSummary::drop_ended(int64_t now, std::vector<Summary>& due) {
+  // Entries are in the order their windows began: the ended ones are at the front.
+  while (!entries_.empty() && entries_.front().window_start + limits_.window_seconds <= now) drop_front(due);
+}
+
 RefusalSummary::Outcome RefusalSummary::refuse(const std::string& address, std::string_view reason) {
   const int64_t now = clock_.now();
   std::lock_guard l(mu_);
   Outcome out;
-  // Entries are in the order their windows began: the ended ones are at the front.
-  while (!entries_.empty() && entries_.front().window_start + limits_.window_seconds <= now) drop_front(out.due);
+  drop_ended(now, out.due);
 
   if (now >= created_window_start_ + limits_.window_seconds) {
     created_window_start_ = now;
@@ -41,7 +45,7 @@ std::vector<RefusalSummary::Summary> RefusalSummary::take_ended() {
   const int64_t now = clock_.now();
   std::lock_guard l(mu_);
   std::vector<Summary> due;
-  while (!entries_.empty() && entries_.front().window_start + limits_.window_seconds <= now) drop_front(due);
+  drop_ended(now, due);
   return due;
 }
 

@@ -68,6 +68,8 @@ class RefusalSummary {
   using List = std::list<Entry>;  // oldest window first
 
   void drop_front(std::vector<Summary>& due);
+  // Drops the entries whose window has ended by `now`, their counts into `due`.
+  void drop_ended(int64_t now, std::vector<Summary>& due);
 
   const Clock& clock_;
   Limits limits_;

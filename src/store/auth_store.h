@@ -81,7 +81,6 @@ class AuthStore {
   virtual Result<bool> rotate_refresh_token(const std::string& old_hash, const std::vector<Token>& successors) = 0;
   // Revokes every token of this client and user (refresh-token replay response, RFC 9700 §4.14).
   virtual Status revoke_tokens_of(const std::string& client_id, const std::string& username) = 0;
-  virtual Result<int64_t> purge_expired_tokens(int64_t now) = 0;
   // Retention (store/pruner.h), one small transaction each: deletes at most `limit` tokens that
   // expired before `before`, or events recorded before `before`, oldest first; returns how many.
   virtual Result<int64_t> prune_expired_tokens(int64_t before, int64_t limit) = 0;

@@ -390,10 +390,10 @@ Status SqlStore::revoke_tokens_of(const std::string& client_id, const std::strin
   });
 }
 
-Result<int64_t> SqlStore::purge_expired_tokens(int64_t now) {
+Result<int64_t> SqlStore::delete_rows(const std::string& sql, const std::vector<Value>& params) {
   int64_t n = 0;
   auto s = db_->transact(TxMode::kWrite, [&](Connection& c) -> Status {
-    auto r = c.exec("DELETE FROM tokens WHERE expires < $1", {now});
+    auto r = c.exec(sql, params);
     if (!r) return fail(r.error());
     n = *r;
     return {};
@@ -402,31 +402,16 @@ Result<int64_t> SqlStore::purge_expired_tokens(int64_t now) {
   return n;
 }
 
+// One batch each by the expiry or time index, oldest first: a short write transaction however
+// many rows are due.
 Result<int64_t> SqlStore::prune_expired_tokens(int64_t before, int64_t limit) {
-  int64_t n = 0;
-  // One batch by the expiry index, oldest first: a short write transaction however many expired.
-  auto s = db_->transact(TxMode::kWrite, [&](Connection& c) -> Status {
-    auto r = c.exec("DELETE FROM tokens WHERE hash IN (SELECT hash FROM tokens WHERE expires < $1 ORDER BY expires LIMIT $2)",
-                    {before, limit});
-    if (!r) return fail(r.error());
-    n = *r;
-    return {};
-  });
-  if (!s) return fail(s.error());
-  return n;
+  return delete_rows("DELETE FROM tokens WHERE hash IN (SELECT hash FROM tokens WHERE expires < $1 ORDER BY expires LIMIT $2)",
+                     {before, limit});
 }
 
 Result<int64_t> SqlStore::prune_events(int64_t before, int64_t limit) {
-  int64_t n = 0;
-  auto s = db_->transact(TxMode::kWrite, [&](Connection& c) -> Status {
-    auto r = c.exec("DELETE FROM events WHERE id IN (SELECT id FROM events WHERE time < $1 ORDER BY time LIMIT $2)",
-                    {before, limit});
-    if (!r) return fail(r.error());
-    n = *r;
-    return {};
-  });
-  if (!s) return fail(s.error());
-  return n;
+  return delete_rows("DELETE FROM events WHERE id IN (SELECT id FROM events WHERE time < $1 ORDER BY time LIMIT $2)",
+                     {before, limit});
 }
 
 Result<AuthStore::TableSizes> SqlStore::table_sizes() {

@@ -43,7 +43,6 @@ class SqlStore final : public Store {
   Result<bool> revoke_token(const std::string& hash) override;
   Result<bool> rotate_refresh_token(const std::string& old_hash, const std::vector<Token>& successors) override;
   Status revoke_tokens_of(const std::string& client_id, const std::string& username) override;
-  Result<int64_t> purge_expired_tokens(int64_t now) override;
   Result<int64_t> prune_expired_tokens(int64_t before, int64_t limit) override;
   Result<int64_t> prune_events(int64_t before, int64_t limit) override;
   Result<TableSizes> table_sizes() override;
@@ -87,6 +86,8 @@ class SqlStore final : public Store {
   GroupCommit token_writes_;
   std::unique_ptr<GrantCache> grants_;  // null: read grants through (several nodes)
   Result<std::optional<Grant>> load_grant_by_client_id(const std::string& client_id);
+  // Runs one DELETE in a write transaction of its own; returns the rows it deleted.
+  Result<int64_t> delete_rows(const std::string& sql, const std::vector<Value>& params);
   // Runs a transaction that changes grants, with the grant cache emptied before and after it.
   Status change_grants(const std::function<Status(Connection&)>& fn);
 };
