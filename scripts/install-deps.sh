@@ -19,6 +19,12 @@ packages=(
   clang-14 libclang-rt-14-dev
   # browser tests (tests/browser): Debian's Chromium, driven by playwright-core from npm
   chromium
+  # metrics: promtool checks the /metrics scrape and the shipped alert rules
+  prometheus
+  # the Debian package (make deb) and its test: dpkg-deb, systemd-analyze, adduser
+  dpkg-dev fakeroot systemd adduser
+  # directory users and the Event Log to syslog: real slapd and rsyslog started by the tests
+  slapd ldap-utils libldap-dev rsyslog
 )
 # Node.js and npm for the browser tests: Debian's (v18 on Debian 12) unless a node/npm is already
 # installed some other way (e.g. NodeSource, whose nodejs package conflicts with Debian's npm).
