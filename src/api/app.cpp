@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "core/crypto.h"
+#include "http/message.h"
 #include "store/migrations.h"
 
 namespace licsat::api {
@@ -35,7 +36,12 @@ Status write_private_file(const std::string& path, const std::string& content) {
 }  // namespace
 
 std::string database_url(const ServerConfig& cfg) {
-  return cfg.database.empty() ? cfg.data_dir + "/licsat.db" : cfg.database;
+  if (cfg.database.empty()) return cfg.data_dir + "/licsat.db";
+  if (cfg.database_password.empty()) return cfg.database;
+  // libpq takes any connection keyword as a URI parameter; the URL stays in memory only and the
+  // store scrubs ?password= from every message.
+  return cfg.database + (cfg.database.find('?') == std::string::npos ? "?" : "&") +
+         "password=" + http::url_encode(cfg.database_password);
 }
 
 Result<std::unique_ptr<App>> build_app(const ServerConfig& cfg, std::string* admin_password_note) {

@@ -124,6 +124,11 @@ void add_user(CLI::App& admin, std::shared_ptr<AdminOptions> o) {
   add->callback([o, a] {
     with_session(*o, [&](AdminSession& s) {
       std::string pw = password_from("LICSAT_NEW_PASSWORD", "Password for new user " + a->name + ": ");
+      if (pw.empty()) {
+        std::cerr << "licsat admin: no password for the new user '" << a->name
+                  << "': set $LICSAT_NEW_PASSWORD, pipe it on standard input, or run from a terminal\n";
+        return false;
+      }
       if (!s.call("POST", "/api/v1/admin/users", {{"name", a->name}, {"role", a->role}, {"password", pw}})) return false;
       std::cout << "added user " << a->name << " (" << a->role << ")\n";
       return true;

@@ -13,12 +13,21 @@ AdminSession::AdminSession(const AdminOptions& o)
 
 bool AdminSession::login() {
   std::string pw = password_from("LICSAT_PASSWORD", "Password for " + opt_.user + ": ");
+  if (pw.empty()) {
+    // An empty login would only come back as a refused password and a lockout count.
+    std::cerr << "licsat admin: no password for '" << opt_.user
+              << "': set $LICSAT_PASSWORD, pipe the password on standard input, or run from a terminal\n";
+    return false;
+  }
   std::string form = "grant_type=password&client_id=" + std::string(oauth::kFirstPartyClientId) +
                      "&username=" + http::url_encode(opt_.user) + "&password=" + http::url_encode(pw);
   auto r = client_.request("POST", "/oauth/token", form, "application/x-www-form-urlencoded");
   if (!r) {
     std::cerr << "licsat admin: cannot reach " << opt_.server << ": " << manager::transport_failure_name(r.error().kind)
               << ": " << r.error().message << "\n";
+    if (r.error().kind == manager::TransportFailure::kCertificate)
+      std::cerr << "fix: pass --ca-file with the server's certificate (on a server using the default self-signed one: "
+                   "its DATA/tls/cert.pem) or the CA that signed it\n";
     return false;
   }
   auto j = nlohmann::json::parse(r->body, nullptr, false);
@@ -33,13 +42,25 @@ bool AdminSession::login() {
 
 std::optional<nlohmann::json> AdminSession::call(const std::string& method, const std::string& path,
                                                  const nlohmann::json& body) {
+  return call(method, path, body, 0, nullptr);
+}
+
+std::optional<nlohmann::json> AdminSession::call(const std::string& method, const std::string& path, int also_ok,
+                                                 long* status) {
+  return call(method, path, nullptr, also_ok, status);
+}
+
+std::optional<nlohmann::json> AdminSession::call(const std::string& method, const std::string& path,
+                                                 const nlohmann::json& body, int also_ok, long* status) {
   auto r = client_.request(method, path, body.is_null() ? "" : body.dump());
   if (!r) {
-    std::cerr << "licsat admin: " << manager::transport_failure_name(r.error().kind) << ": " << r.error().message << "\n";
+    std::cerr << "licsat admin: cannot reach " << opt_.server << ": " << manager::transport_failure_name(r.error().kind)
+              << ": " << r.error().message << "\n";
     return std::nullopt;
   }
   auto j = nlohmann::json::parse(r->body, nullptr, false);
-  if (r->status >= 300) {
+  if (status) *status = r->status;
+  if (r->status >= 300 && !(also_ok != 0 && r->status == also_ok && j.is_object())) {
     std::string msg = j.is_object() ? j.value("error_message", j.value("error_description", r->body)) : r->body;
     std::cerr << "licsat admin: " << msg << " (HTTP " << r->status << ")\n";
     return std::nullopt;

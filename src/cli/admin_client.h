@@ -34,9 +34,15 @@ class AdminSession {
   // transport failure and returns nullopt.
   std::optional<nlohmann::json> call(const std::string& method, const std::string& path,
                                      const nlohmann::json& body = nullptr);
+  // As call(), but an answer with status `also_ok` is returned too (with *status set), for routes
+  // whose error answer carries a result to show (a failed sync's outcome).
+  std::optional<nlohmann::json> call(const std::string& method, const std::string& path, int also_ok, long* status);
   const AdminOptions& options() const { return opt_; }
 
  private:
+  std::optional<nlohmann::json> call(const std::string& method, const std::string& path, const nlohmann::json& body,
+                                     int also_ok, long* status);
+
   AdminOptions opt_;
   manager::HttpsClient client_;
 };

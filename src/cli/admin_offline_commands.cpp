@@ -8,8 +8,23 @@
 
 #include "cli/admin_client.h"
 #include "cli/commands.h"
+#include "core/crypto.h"
 
 namespace licsat::cli {
+namespace {
+
+// A satellite's request names its asker "satellite <id>"; its answer is imported with
+// `licsat admin sync import`, a manager's with `licsat manager offline import`.
+bool asked_by_satellite(const nlohmann::json& request) {
+  if (!request.contains("payload") || !request["payload"].is_string()) return false;
+  auto payload = crypto::from_base64(request["payload"].get<std::string>());
+  if (!payload) return false;
+  auto j = nlohmann::json::parse(*payload, nullptr, false);
+  if (!j.is_object() || !j.contains("manager") || !j["manager"].is_string()) return false;
+  return j["manager"].get<std::string>().starts_with("satellite ");
+}
+
+}  // namespace
 
 void add_admin_offline_commands(CLI::App& admin, std::shared_ptr<AdminOptions> o) {
   auto* offline = admin.add_subcommand("offline", "Offline exchange with managers and satellites that cannot reach the server");
@@ -21,7 +36,7 @@ void add_admin_offline_commands(CLI::App& admin, std::shared_ptr<AdminOptions> o
   auto* answer = offline->add_subcommand(
       "answer", "Answer a usage-request file: the server ingests its usage and writes a signed license-answer file");
   answer->add_option("IN", f->in, "The request file a manager wrote with `licsat manager offline export`")->required();
-  answer->add_option("OUT", f->out, "Where to write the signed answer, for `licsat manager offline import`")->required();
+  answer->add_option("OUT", f->out, "Where to write the signed answer, for `licsat manager offline import` (or `licsat admin sync import` on a satellite)")->required();
   answer->callback([o, f] {
     std::ifstream in(f->in, std::ios::binary);
     if (!in) {
@@ -51,8 +66,12 @@ void add_admin_offline_commands(CLI::App& admin, std::shared_ptr<AdminOptions> o
         std::cerr << "licsat admin offline answer: cannot write " << f->out << "\n";
         return false;
       }
-      std::cout << "Answer written to " << f->out << "; carry it to the manager and run `licsat manager offline import "
-                << f->out << "`.\n";
+      if (asked_by_satellite(body))
+        std::cout << "Answer written to " << f->out << "; carry it to the satellite and run `licsat admin sync import "
+                  << f->out << "` there.\n";
+      else
+        std::cout << "Answer written to " << f->out << "; carry it to the manager and run `licsat manager offline import "
+                  << f->out << "`.\n";
       return true;
     });
   });

@@ -69,10 +69,22 @@ void add_admin_sync_commands(CLI::App& admin, std::shared_ptr<AdminOptions> o) {
   now->add_flag("--json", a->json, "Print the outcome as JSON");
   now->callback([o, a] {
     with_session(*o, [&](AdminSession& s) {
-      auto r = s.call("POST", "/api/v1/admin/sync/now");
+      long status = 0;
+      auto r = s.call("POST", "/api/v1/admin/sync/now", 502, &status);
       if (!r) return false;
-      if (a->json) std::cout << r->dump(2) << "\n";
-      else print_outcome(*r);
+      if (a->json) {
+        std::cout << r->dump(2) << "\n";
+        return r->value("ok", false);
+      }
+      if (status == 502) {
+        // The satellite answered: it is its own sync with its authority that failed.
+        std::cerr << "licsat admin sync now: " << s.options().server
+                  << " answered, but its sync with its authority failed; the satellite's words:\n  "
+                  << text(*r, "error_message", text(*r, "error")) << "\n"
+                  << "  (the satellite's [upstream] settings: url, ca_file, client_id; `licsat admin sync status` shows "
+                     "the last success and the next retry)\n";
+      }
+      print_outcome(*r);
       return r->value("ok", false);
     });
   });

@@ -73,10 +73,11 @@ int report_failure(const std::string& command, const manager::Failure& f, const 
   return manager::exit_code(f.cls);
 }
 
-int report_error(const std::string& command, const Error& e, bool json) {
+int report_error(const std::string& command, const Error& e, bool json, const std::string& fix) {
   manager::Failure f;
   f.cls = e.code == ErrorCode::kInvalidArgument ? manager::FailureClass::kUsage : manager::FailureClass::kState;
   f.what = e.message;
+  f.fix = fix;
   return report_failure(command, f, {}, json);
 }
 

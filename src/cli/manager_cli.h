@@ -35,7 +35,8 @@ Result<manager::ManagerSettings> resolve_manager_settings(const ManagerFlags& f)
 // its exit code.
 int report_failure(const std::string& command, const manager::Failure& f, const manager::FixContext& ctx, bool json);
 // A usage or state error before anything ran.
-int report_error(const std::string& command, const Error& e, bool json);
+// `fix`, when the caller knows it, replaces the class's generic advice.
+int report_error(const std::string& command, const Error& e, bool json, const std::string& fix = "");
 
 void add_manager_sync_commands(CLI::App& manager);
 void add_manager_offline_commands(CLI::App& manager);

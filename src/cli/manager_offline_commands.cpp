@@ -63,12 +63,17 @@ void add_devices(CLI::App& m) {
     if (!st) return set_exit(st.error());
     auto& [s, state] = *st;
     auto text = read_file(*file);
-    if (!text) return set_exit(report_error("devices import", Error::invalid("cannot read " + *file), s.json));
+    if (!text)
+      return set_exit(report_error("devices import", Error::invalid("cannot read " + *file), s.json,
+                                   "check the path and that this user may read the file."));
     InventoryFormat fmt = file->ends_with(".json") ? InventoryFormat::kJson
                           : file->ends_with(".csv") ? InventoryFormat::kCsv
                                                     : InventoryFormat::kAuto;
     auto devs = parse_inventory(*text, *file, fmt);
-    if (!devs) return set_exit(report_error("devices import", devs.error(), s.json));
+    if (!devs)
+      return set_exit(report_error("devices import", devs.error(), s.json,
+                                   "correct " + *file + " where the message above says, and import it again "
+                                   "(nothing was imported: the inventory is unchanged)."));
     if (auto r = state->replace_devices(*devs); !r) return set_exit(report_error("devices import", r.error(), s.json));
     std::map<std::string, size_t> per_va;
     for (const auto& d : *devs) ++per_va[(d.account.empty() ? "" : d.account + "/") + d.virtual_account];
@@ -131,7 +136,17 @@ void add_offline(CLI::App& m) {
     auto& [s, state] = *st;
     auto text = read_file(*ifile);
     if (!text) return set_exit(report_error("offline import", Error::invalid("cannot read " + *ifile), s.json));
+    // An import is a sync by file: `manager status` lists it under recent syncs, refused or not.
+    auto hist = state->begin_sync("offline", "file " + *ifile);
     auto r = import_answer(*state, *text);
+    if (hist) {
+      if (r)
+        (void)state->finish_sync(*hist, "ok", "",
+                                 r->refused.empty() ? "" : std::to_string(r->refused.size()) + " report(s) refused",
+                                 static_cast<int64_t>(r->acknowledged), r->pools);
+      else
+        (void)state->finish_sync(*hist, "failed", class_name(r.error().cls), r.error().what, 0, {});
+    }
     if (!r) return set_exit(report_failure("offline import", r.error(), {}, s.json));
     if (s.json) {
       json pools = json::array();

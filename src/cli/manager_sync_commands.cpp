@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 
 #include <csignal>
+#include <filesystem>
 #include <iostream>
 #include <random>
 
@@ -144,6 +145,15 @@ void add_run(CLI::App& m) {
                                        {"next_in", next}});
           } else {
             const Failure& e = *a.failure;
+            if (a.stopped) {
+              log::error("sync attempt", {{"attempt", std::to_string(a.attempt)},
+                                          {"outcome", "failed"},
+                                          {"class", class_name(e.cls)},
+                                          {"error", e.what + (e.server_words.empty() ? "" : ": " + e.server_words)},
+                                          {"next_in", "stopped: retrying cannot fix this"},
+                                          {"fix", fix_for(e, ctx)}});
+              return;
+            }
             log::warn("sync attempt", {{"attempt", std::to_string(a.attempt)},
                                        {"outcome", "failed"},
                                        {"retry", std::to_string(a.retry)},
@@ -203,6 +213,14 @@ void add_status(CLI::App& m) {
   status->callback([f] {
     auto s = resolve_manager_settings(*f);
     if (!s) return set_exit(report_error("status", s.error(), f->given.contains("json")));
+    // Only `sync` (and the commands that must create it) may start a state; a mistyped --state
+    // here would otherwise show an empty, newly created one as if nothing had ever synced.
+    if (std::error_code ec; !std::filesystem::exists(s->state_dir + "/manager.db", ec))
+      return set_exit(report_error("status",
+                                   Error::invalid("no manager state in '" + s->state_dir +
+                                                  "': check --state (or $LICSAT_MANAGER_STATE), or run "
+                                                  "`licsat manager sync` first to create it"),
+                                   s->json));
     SystemClock clock;
     auto state = ManagerState::open(s->state_dir, clock);
     if (!state) return set_exit(report_error("status", state.error(), s->json));

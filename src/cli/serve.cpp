@@ -133,40 +133,53 @@ int serve(ServeFlags& f) {
 void add_serve(CLI::App& app) {
   auto f = std::make_shared<ServeFlags>();
   auto* sub = app.add_subcommand("serve", "Run the HTTPS license server");
-  sub->add_option("--config", f->config_file, "TOML config file (flags win over it)");
-  sub->add_option("--port-file", f->port_file, "Write the bound port to this file (useful with --listen HOST:0)");
+  sub->add_option("--config", f->config_file, "TOML config file (flags win over it)")->type_name("FILE");
+  sub->add_option("--port-file", f->port_file, "Write the bound port to this file (useful with --listen HOST:0)")
+      ->type_name("FILE");
   sub->add_option("--unlock-user", f->unlock_user,
                   "Break-glass: unlock this user (and clear its failed logins) on the database this server uses, "
                   "then exit without serving; works while the server runs");
   sub->add_flag("--password-stdin", f->password_stdin, "With --unlock-user: also set the user's password from stdin");
-  // Each flag sets the config key of the same name; only flags actually given are applied.
+  // Each flag sets the config key of the same name; only flags actually given are applied. Their
+  // help shows the value's type and the default, read from a default ServerConfig so it cannot drift.
+  const ServerConfig d;
+  auto secs = [](int64_t s) { return std::to_string(s) + "s"; };
   struct Flag {
     const char* flag;
     const char* key;
+    const char* type;
+    std::string def;
     const char* help;
   };
-  static const Flag flags[] = {
-      {"--data", "data", "Data directory (database, TLS certificate, initial admin password)"},
-      {"--listen", "listen", "Address and port, default 0.0.0.0:8443"},
-      {"--tls-cert", "tls_cert", "PEM certificate chain (default: self-signed in DATA/tls/)"},
-      {"--tls-key", "tls_key", "PEM private key"},
-      {"--database", "database", "postgresql://… (default: SQLite in DATA/licsat.db)"},
-      {"--upstream", "upstream.url", "URL of the authority this server is a satellite of"},
-      {"--log-format", "log_format", "text or json"},
-      {"--log-level", "log_level", "debug, info, warn or error"},
-      {"--threads", "threads", "I/O threads, one event loop each: TLS and HTTP (default: one per core, at least 2)"},
-      {"--workers", "workers", "Handler threads: requests that wait on the database (default: 32)"},
-      {"--max-body-bytes", "limits.max_body_bytes", "Largest request body, except usage reports"},
-      {"--max-usage-body-bytes", "limits.max_usage_body_bytes", "Largest usage report body"},
-      {"--max-inflight-body-bytes", "limits.max_inflight_body_bytes", "Bytes all request bodies in flight may hold together"},
-      {"--read-timeout", "limits.read_timeout", "Time to receive one request (e.g. 30s)"},
-      {"--access-token-ttl", "auth.access_token_ttl", "Access token lifetime (e.g. 1h)"},
-      {"--refresh-token-ttl", "auth.refresh_token_ttl", "Refresh token lifetime (e.g. 14d)"},
+  const Flag flags[] = {
+      {"--data", "data", "DIR", d.data_dir, "Data directory (database, TLS certificate, initial admin password)"},
+      {"--listen", "listen", "HOST:PORT", d.listen, "Address and port to listen on (port 0: the kernel picks one)"},
+      {"--tls-cert", "tls_cert", "FILE", "self-signed in DATA/tls/", "PEM certificate chain"},
+      {"--tls-key", "tls_key", "FILE", "self-signed in DATA/tls/", "PEM private key"},
+      {"--database", "database", "URL", "SQLite in DATA/licsat.db", "postgresql://… for several nodes"},
+      {"--upstream", "upstream.url", "URL", "none (an authority)", "URL of the authority this server is a satellite of"},
+      {"--log-format", "log_format", "text|json", d.log_format, "Log line format"},
+      {"--log-level", "log_level", "LEVEL", d.log_level, "debug, info, warn or error"},
+      {"--threads", "threads", "INT", "one per core, at least 2", "I/O threads, one event loop each: TLS and HTTP"},
+      {"--workers", "workers", "INT", "32", "Handler threads: requests that wait on the database"},
+      {"--max-body-bytes", "limits.max_body_bytes", "BYTES", std::to_string(d.limits.max_body_bytes),
+       "Largest request body, except usage reports"},
+      {"--max-usage-body-bytes", "limits.max_usage_body_bytes", "BYTES", std::to_string(d.limits.max_usage_body_bytes),
+       "Largest usage report body"},
+      {"--max-inflight-body-bytes", "limits.max_inflight_body_bytes", "BYTES",
+       std::to_string(d.limits.max_inflight_body_bytes), "Bytes all request bodies in flight may hold together"},
+      {"--read-timeout", "limits.read_timeout", "DURATION", secs(d.limits.read_timeout),
+       "Time to receive one request (90s, 15m, 24h, 14d)"},
+      {"--access-token-ttl", "auth.access_token_ttl", "DURATION", secs(d.auth.access_token_ttl), "Access token lifetime"},
+      {"--refresh-token-ttl", "auth.refresh_token_ttl", "DURATION", secs(d.auth.refresh_token_ttl),
+       "Refresh token lifetime"},
   };
   for (const auto& fl : flags) {
     std::string key = fl.key;
     sub->add_option_function<std::string>(
-        fl.flag, [f, key](const std::string& v) { f->given[key] = v; }, fl.help);
+           fl.flag, [f, key](const std::string& v) { f->given[key] = v; }, fl.help)
+        ->type_name(fl.type)
+        ->default_str(fl.def);
   }
   sub->callback([f] { set_exit(serve(*f)); });
 }

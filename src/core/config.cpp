@@ -1,5 +1,10 @@
 #include "core/config.h"
 
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+
 #include <toml++/toml.h>
 
 #include <charconv>
@@ -68,6 +73,7 @@ const std::map<std::string, Setter>& setters() {
     m["tls_cert"] = str(&ServerConfig::tls_cert);
     m["tls_key"] = str(&ServerConfig::tls_key);
     m["database"] = str(&ServerConfig::database);
+    m["database_password_file"] = str(&ServerConfig::database_password_file);
     m["log_format"] = [](ServerConfig& c, const std::string& k, const std::string& v) -> Status {
       if (v != "text" && v != "json")
         return fail(Error::invalid("setting '" + k + "' must be text or json, not '" + v + "'"));
@@ -189,9 +195,12 @@ Status apply_config_text(ServerConfig& cfg, const std::string& text, const std::
   }
   std::map<std::string, std::string> flat;
   if (auto s = flatten(t, "", flat, source); !s) return s;
+  // Every bad line is reported at once, so a file with three typos takes one edit, not three runs.
+  std::string problems;
   for (const auto& [k, v] : flat) {
-    if (auto s = set_config_key(cfg, k, v); !s) return fail(Error::invalid(source + ": " + s.error().message));
+    if (auto s = set_config_key(cfg, k, v); !s) problems += (problems.empty() ? "" : "; ") + s.error().message;
   }
+  if (!problems.empty()) return fail(Error::invalid(source + ": " + problems));
   return {};
 }
 
@@ -215,7 +224,30 @@ Result<ServerConfig> load_server_config(const std::optional<std::string>& file,
   for (const auto& [k, v] : flags) {
     if (auto s = set_config_key(cfg, k, v); !s) return fail(s.error());
   }
+  if (!cfg.database_password_file.empty()) {
+    auto pw = read_password_file(cfg.database_password_file);
+    if (!pw) return fail(pw.error());
+    cfg.database_password = std::move(*pw);
+  }
   return cfg;
+}
+
+Result<std::string> read_password_file(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0)
+    return fail(Error::invalid("database_password_file '" + path + "' cannot be read: " + std::strerror(errno)));
+  if ((st.st_mode & 077) != 0)
+    return fail(Error::invalid("database_password_file '" + path + "' is readable by other users: chmod 600 it"));
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) return fail(Error::invalid("database_password_file '" + path + "' cannot be read: " + std::strerror(errno)));
+  std::string text;
+  char buf[1024];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0 && text.size() < 64 * 1024) text.append(buf, n);
+  std::fclose(f);
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  if (text.empty()) return fail(Error::invalid("database_password_file '" + path + "' is empty"));
+  return text;
 }
 
 }  // namespace licsat

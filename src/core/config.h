@@ -30,6 +30,10 @@ struct ServerConfig {
   std::string tls_cert;
   std::string tls_key;
   std::string database;            // empty: SQLite at DATA/licsat.db; or postgresql://…
+  // A file holding the PostgreSQL password (mode 0600 or 0400), so that it is in neither the URL
+  // nor `ps`; read once at start into database_password, which is never printed.
+  std::string database_password_file;
+  std::string database_password;
   std::string log_format = "text"; // text | json
   std::string log_level = "info";
   int threads = 0;                 // I/O threads, one event loop each (TLS, HTTP); 0: one per core, at least 2
@@ -91,7 +95,12 @@ Status apply_config_file(ServerConfig& cfg, const std::string& path);
 // Same, from TOML text (for tests and for error messages that name the source).
 Status apply_config_text(ServerConfig& cfg, const std::string& toml_text, const std::string& source);
 
-// Defaults, then the file (if any), then the flags given on the command line.
+// A password file's content without its trailing line break; refused when group or others may
+// read it, or when it is empty.
+Result<std::string> read_password_file(const std::string& path);
+
+// Defaults, then the file (if any), then the flags given on the command line; then the database
+// password file, if one is named.
 Result<ServerConfig> load_server_config(const std::optional<std::string>& file,
                                         const std::map<std::string, std::string>& flags);
 

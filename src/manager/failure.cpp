@@ -109,6 +109,17 @@ bool transient(FailureClass c) {
   }
 }
 
+bool retry_cannot_fix(FailureClass c) {
+  switch (c) {
+    case FailureClass::kUsage:
+    case FailureClass::kInvalidClient:
+    case FailureClass::kInvalidGrant:
+    case FailureClass::kUserLocked:
+    case FailureClass::kState: return true;
+    default: return false;
+  }
+}
+
 std::string redact_credentials(const std::string& url) {
   auto scheme = url.find("://");
   size_t start = scheme == std::string::npos ? 0 : scheme + 3;
@@ -224,6 +235,7 @@ Failure from_api_reply(const HttpReply& r, const std::string& what) {
 std::string fix_for(const Failure& f, const FixContext& ctx) {
   std::string host = host_of(ctx.server);
   std::string hp = host_port(ctx.server);
+  if (!f.fix.empty()) return f.fix;
   switch (f.cls) {
     case FailureClass::kUsage: return "correct the command line or the settings file (see licsat manager --help).";
     case FailureClass::kDns:

@@ -42,6 +42,7 @@ struct Failure {
   long http_status = 0;
   int64_t retry_after = 0;   // seconds, from Retry-After
   std::string detail;        // transport detail (curl's message), certificate subject, …
+  std::string fix;           // when the caller knows the exact fix (a file's bad row), it, instead of the class's
 };
 
 // What the fix text may mention: where the user is pointing and with what.
@@ -59,9 +60,11 @@ int exit_code(FailureClass c);
 const char* class_name(FailureClass c);
 // The plain-language fix.
 std::string fix_for(const Failure& f, const FixContext& ctx);
-// Whether trying again later can succeed without anyone changing anything (the scheduler retries
-// every class, but says so when a person has to act).
+// Whether trying again later can succeed without anyone changing anything.
 bool transient(FailureClass c);
+// Whether retrying is pointless or harmful until a person acts: the same wrong secret or password
+// again only locks the user and fills the server's Event Log. `licsat manager run` stops on these.
+bool retry_cannot_fix(FailureClass c);
 
 // Classification of the three kinds of answers.
 Failure from_transport(const TransportError& e);

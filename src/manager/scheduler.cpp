@@ -62,6 +62,11 @@ int SyncScheduler::run() {
     ++retry;
     last_exit = exit_code(r.error().cls);
     line.failure = &r.error();
+    if (retry_cannot_fix(r.error().cls)) {
+      line.stopped = true;
+      log_(line);
+      return last_exit;
+    }
     line.next_in = backoff_delay(opt_.backoff, retry, random_(), r.error().retry_after);
     log_(line);
     if (!sleeper_.sleep_for(line.next_in)) return last_exit;

@@ -1,6 +1,7 @@
 // `licsat manager run`: a sync every interval (24 h by default), and between failed attempts
 // retries with exponential backoff and jitter, so that a fleet of managers coming back after an
-// outage does not hit the server in step. One log line per attempt.
+// outage does not hit the server in step. A failure no retry can fix (a wrong client secret or
+// password, a locked user, bad settings or state) ends the run instead. One log line per attempt.
 //
 // Time and randomness are injected (a Sleeper and a random source), so tests run the schedule
 // without waiting.
@@ -58,6 +59,7 @@ struct AttemptLog {
   int retry = 0;                 // 0: a scheduled sync; n: the n-th retry after failures
   bool ok = false;
   double next_in = 0;            // seconds until the next attempt
+  bool stopped = false;          // the failure cannot be fixed by retrying: the run ends here
   const CycleResult* result = nullptr;
   const Failure* failure = nullptr;
 };
@@ -69,8 +71,8 @@ class SyncScheduler {
 
   SyncScheduler(Cycle cycle, RunOptions opt, Sleeper& sleeper, std::function<double()> random, Logger log);
 
-  // Runs until stopped or `cycles` successes; returns 0 when the last attempt succeeded, else the
-  // exit code of the last failure.
+  // Runs until stopped, `cycles` successes or a failure no retry can fix; returns 0 when the last
+  // attempt succeeded, else the exit code of the last failure.
   int run();
 
  private:

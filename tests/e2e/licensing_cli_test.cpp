@@ -64,3 +64,20 @@ TEST(LicensingCli, AccountVaccountAndLicenseCommandsManageTheDatabase) {
   EXPECT_NE(events.output.find("account.create"), std::string::npos);
   EXPECT_NE(events.output.find("account.delete"), std::string::npos);
 }
+
+// Operator mistakes from the newcomer's list: each gets a message naming the cause and the fix.
+TEST(LicensingCli, OperatorMistakesGetTheirOwnMessage) {
+  Server s;
+  s.start();
+  // No terminal, no $LICSAT_PASSWORD and nothing on stdin: say so instead of sending an empty login.
+  auto nopw = run_command("unset LICSAT_PASSWORD; " + licsat_binary() + " admin --server " + s.url() + " --user admin --ca-file " + s.ca_file() +
+                          " account list </dev/null");
+  EXPECT_NE(nopw.exit_code, 0) << nopw.output;
+  EXPECT_NE(nopw.output.find("no password for 'admin'"), std::string::npos) << nopw.output;
+  EXPECT_NE(nopw.output.find("LICSAT_PASSWORD"), std::string::npos) << nopw.output;
+  // The default self-signed certificate without --ca-file: refused as untrusted, with the fix.
+  auto untrusted = run_command(licsat_binary() + " admin --server " + s.url() + " --user admin account list",
+                               {{"LICSAT_PASSWORD", kAdminPassword}});
+  EXPECT_NE(untrusted.exit_code, 0) << untrusted.output;
+  EXPECT_NE(untrusted.output.find("fix: pass --ca-file"), std::string::npos) << untrusted.output;
+}

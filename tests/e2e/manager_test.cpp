@@ -168,6 +168,39 @@ TEST_F(ManagerE2E, WrongPasswordIsInvalidGrant) {
   EXPECT_TRUE(contains(r.output, "user name or password")) << r.output;
 }
 
+TEST_F(ManagerE2E, StatusOfAMistypedStateIsRefusedAndCreatesNothing) {
+  std::string typo = state() + "-typo";
+  auto r = run_command(licsat_binary() + " manager status --state " + typo, {});
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(contains(r.output, "no manager state in '" + typo + "'")) << r.output;
+  EXPECT_TRUE(contains(r.output, "licsat manager sync")) << r.output;
+  EXPECT_FALSE(std::filesystem::exists(typo));
+  // Once a sync has created the state, status reads it.
+  ASSERT_EQ(manager("sync " + connect()).exit_code, 0);
+  EXPECT_EQ(manager("status").exit_code, 0);
+}
+
+TEST_F(ManagerE2E, RunStopsOnAWrongPasswordInsteadOfRetryingIntoALockout) {
+  auto r = manager("run " + connect() + " --interval 30s --retry-min 1s", "not-the-password");
+  EXPECT_EQ(r.exit_code, 21) << r.output;  // invalid_grant, after one attempt
+  EXPECT_TRUE(contains(r.output, "stopped: retrying cannot fix this")) << r.output;
+  size_t attempts = 0;
+  for (size_t at = r.output.find("sync attempt"); at != std::string::npos; at = r.output.find("sync attempt", at + 1))
+    ++attempts;
+  EXPECT_EQ(attempts, 1u) << r.output;
+  // One failed password, not six: the user is not locked and the right password still works.
+  EXPECT_EQ(manager("sync " + connect()).exit_code, 0);
+}
+
+TEST_F(ManagerE2E, ABadInventoryRowGetsItsOwnFixNotTheGenericOne) {
+  write_text(dir_.path() + "/bad.csv", "pid,sn,hostname,virtual_account,tag\nC9300-24T,FOC0003,edge-3,Branches\n");
+  auto r = manager("devices import " + dir_.path() + "/bad.csv");
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(contains(r.output, "fix: correct " + dir_.path() + "/bad.csv")) << r.output;
+  EXPECT_TRUE(contains(r.output, "inventory is unchanged")) << r.output;
+  EXPECT_FALSE(contains(r.output, "correct the command line or the settings file")) << r.output;
+}
+
 TEST_F(ManagerE2E, LockedUserIsToldToAskAnAdmin) {
   for (int i = 0; i < 5; ++i) manager("sync " + connect(), "not-the-password");
   auto r = manager("sync " + connect());
@@ -312,6 +345,7 @@ TEST_F(ManagerE2E, OfflineExportAnswerImportAndRefusals) {
                            " offline answer " + req + " " + ans,
                        {{"LICSAT_PASSWORD", kAdminPassword}});
   ASSERT_EQ(a.exit_code, 0) << a.output;
+  EXPECT_NE(a.output.find("licsat manager offline import " + ans), std::string::npos) << a.output;
   EXPECT_EQ(in_use("network-advantage"), 3);  // the server ingested the usage
 
   auto i = manager("offline import " + ans + " --json");
@@ -322,10 +356,17 @@ TEST_F(ManagerE2E, OfflineExportAnswerImportAndRefusals) {
   EXPECT_EQ(body["licenses"][0]["inUse"], 3);
   auto status = json::parse(manager("status --json").output, nullptr, false);
   EXPECT_TRUE(status["reportsWaiting"].empty());
+  // The import is listed under recent syncs, as an offline one.
+  ASSERT_FALSE(status["history"].empty()) << status.dump();
+  EXPECT_EQ(status["history"][0]["mode"], "offline") << status.dump();
+  EXPECT_EQ(status["history"][0]["outcome"], "ok") << status.dump();
+  EXPECT_EQ(status["history"][0]["reportsSent"], 1) << status.dump();
 
   auto replay = manager("offline import " + ans);
   EXPECT_EQ(replay.exit_code, 40) << replay.output;
   EXPECT_TRUE(contains(replay.output, "replayed")) << replay.output;
+  status = json::parse(manager("status --json").output, nullptr, false);
+  EXPECT_EQ(status["history"][0]["outcome"], "failed") << status.dump();  // the refused replay too
 
   // A changed license count inside the signed payload.
   auto env = json::parse(read_text(ans));

@@ -223,3 +223,11 @@ TEST(Server, BadConfigFailsWithAClearMessage) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.output.find("unknown setting 'auth.lockout_treshold'"), std::string::npos) << r.output;
 }
+
+TEST(Server, HelpShowsEachFlagsTypeAndDefault) {
+  auto r = run_command(licsat_binary() + " serve --help");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  for (const char* want : {"--data DIR", "./data", "--listen HOST:PORT", "0.0.0.0:8443", "--access-token-ttl DURATION",
+                           "3600s", "--max-usage-body-bytes BYTES", "33554432"})
+    EXPECT_NE(r.output.find(want), std::string::npos) << want << "\n" << r.output;
+}

@@ -298,6 +298,11 @@ TEST_F(UpstreamSyncE2E, OfflineRoundTripAndTamperedForeignReplayedFilesRefused) 
   auto key = authority_.get("/api/v1/server-key").json();
   auto t = admin(*satellite_, "sync trust --key " + key["publicKey"].get<std::string>());
   ASSERT_EQ(t.exit_code, 0) << t.output;
+  // `sync now` with the authority unreachable: the satellite answered, its own sync failed.
+  auto down = admin(*satellite_, "sync now");
+  EXPECT_NE(down.exit_code, 0) << down.output;
+  EXPECT_TRUE(contains(down.output, "answered, but its sync with its authority failed")) << down.output;
+  EXPECT_TRUE(contains(down.output, "sync failed")) << down.output;
   ASSERT_EQ(satellite_->post_json("/api/v1/admin/accounts", {{"name", "acme"}}, s_admin_).status, 201);
   ASSERT_EQ(satellite_->post_json("/api/v1/admin/accounts/acme/virtual-accounts", {{"name", "Branches"}}, s_admin_).status,
             201);
@@ -308,6 +313,9 @@ TEST_F(UpstreamSyncE2E, OfflineRoundTripAndTamperedForeignReplayedFilesRefused) 
   ASSERT_EQ(e.exit_code, 0) << e.output;
   auto a = admin(authority_, "offline answer " + req + " " + ans);
   ASSERT_EQ(a.exit_code, 0) << a.output;
+  // A satellite's request is answered with the satellite's own import command, not the manager's.
+  EXPECT_TRUE(contains(a.output, "licsat admin sync import " + ans)) << a.output;
+  EXPECT_FALSE(contains(a.output, "manager offline import")) << a.output;
   auto i = admin(*satellite_, "sync import " + ans);
   ASSERT_EQ(i.exit_code, 0) << i.output;
   EXPECT_TRUE(contains(i.output, "usage reports forwarded  1")) << i.output;

@@ -1,5 +1,11 @@
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <filesystem>
+#include <fstream>
+
+#include "api/app.h"
 #include "core/config.h"
 
 using namespace licsat;
@@ -56,6 +62,15 @@ TEST(Config, UnknownKeyIsAnErrorNamingIt) {
   auto s = apply_config_text(c, "[auth]\nlockout_treshold = 3\n", "site.toml");
   ASSERT_FALSE(s);
   EXPECT_NE(s.error().message.find("auth.lockout_treshold"), std::string::npos);
+}
+
+TEST(Config, EveryBadKeyIsReportedAtOnce) {
+  ServerConfig c;
+  auto s = apply_config_text(c, "lisen = \"x\"\n[auth]\nlockout_treshold = 3\n[tls]\ncert_fiel = \"c\"\n", "site.toml");
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.error().message.find("unknown setting 'lisen'"), std::string::npos) << s.error().message;
+  EXPECT_NE(s.error().message.find("unknown setting 'auth.lockout_treshold'"), std::string::npos) << s.error().message;
+  EXPECT_NE(s.error().message.find("unknown setting 'tls.cert_fiel'"), std::string::npos) << s.error().message;
 }
 
 TEST(Config, SyntaxErrorNamesLine) {
@@ -115,3 +130,36 @@ TEST(Config, EventLogRetentionIsADurationAndZeroKeepsEverything) {
   ASSERT_FALSE(bad);
   EXPECT_NE(bad.error().message.find("event_log.retention"), std::string::npos);
 }
+
+namespace licsat {
+namespace {
+
+TEST(Config, DatabasePasswordFileIsReadOnceAndNeverInTheConfiguredUrl) {
+  char dir[] = "/tmp/licsat-pwfile-XXXXXX";
+  ASSERT_NE(::mkdtemp(dir), nullptr);
+  std::string path = std::string(dir) + "/pw";
+  std::ofstream(path) << "s3cr:t/pw d\n";
+  ::chmod(path.c_str(), 0644);
+  auto loose = load_server_config(std::nullopt, {{"database", "postgresql://licsat@db/licsat"},
+                                                 {"database_password_file", path}});
+  ASSERT_FALSE(loose);
+  EXPECT_NE(loose.error().message.find("chmod 600"), std::string::npos) << loose.error().message;
+
+  ::chmod(path.c_str(), 0600);
+  auto cfg = load_server_config(std::nullopt, {{"database", "postgresql://licsat@db/licsat"},
+                                               {"database_password_file", path}});
+  ASSERT_TRUE(cfg) << cfg.error().message;
+  EXPECT_EQ(cfg->database_password, "s3cr:t/pw d");  // the line break is not part of it
+  EXPECT_EQ(cfg->database, "postgresql://licsat@db/licsat");
+  EXPECT_EQ(api::database_url(*cfg), "postgresql://licsat@db/licsat?password=s3cr%3At%2Fpw%20d");
+  cfg->database = "postgresql://licsat@db/licsat?sslmode=require";
+  EXPECT_EQ(api::database_url(*cfg), "postgresql://licsat@db/licsat?sslmode=require&password=s3cr%3At%2Fpw%20d");
+
+  auto missing = load_server_config(std::nullopt, {{"database_password_file", std::string(dir) + "/none"}});
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.error().message.find("cannot be read"), std::string::npos);
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace licsat

@@ -105,5 +105,43 @@ TEST(ManagerScheduler, AStopRequestEndsTheRunWithTheLastOutcome) {
   EXPECT_EQ(sleeper.slept.size(), 1u);
 }
 
+TEST(ManagerScheduler, StopsOnFailuresARetryCannotFixAndKeepsRetryingTheOthers) {
+  for (auto cls : {FailureClass::kInvalidClient, FailureClass::kInvalidGrant, FailureClass::kUserLocked,
+                   FailureClass::kUsage, FailureClass::kState}) {
+    RecordingSleeper sleeper;
+    std::vector<AttemptLog> lines;
+    int calls = 0;
+    SyncScheduler s(
+        [&]() -> std::expected<CycleResult, Failure> {
+          ++calls;
+          Failure f;
+          f.cls = cls;
+          return std::unexpected(f);
+        },
+        RunOptions{}, sleeper, [] { return 0.0; }, [&](const AttemptLog& l) { lines.push_back(l); });
+    EXPECT_EQ(s.run(), exit_code(cls)) << class_name(cls);
+    EXPECT_EQ(calls, 1) << class_name(cls);  // a wrong password is not tried again into a lockout
+    EXPECT_TRUE(sleeper.slept.empty()) << class_name(cls);
+    ASSERT_EQ(lines.size(), 1u);
+    EXPECT_TRUE(lines[0].stopped);
+  }
+  for (auto cls : {FailureClass::kConnect, FailureClass::kServer, FailureClass::kRateLimited,
+                   FailureClass::kCertificate, FailureClass::kAccessDenied}) {
+    RecordingSleeper sleeper;
+    sleeper.stop_after = 3;
+    std::vector<AttemptLog> lines;
+    SyncScheduler s(
+        [&]() -> std::expected<CycleResult, Failure> {
+          Failure f;
+          f.cls = cls;
+          return std::unexpected(f);
+        },
+        RunOptions{}, sleeper, [] { return 0.0; }, [&](const AttemptLog& l) { lines.push_back(l); });
+    s.run();
+    EXPECT_EQ(sleeper.slept.size(), 3u) << class_name(cls);
+    for (const auto& l : lines) EXPECT_FALSE(l.stopped);
+  }
+}
+
 }  // namespace
 }  // namespace licsat::manager

@@ -32,6 +32,7 @@
 #include <utility>
 
 #include "store/db.h"
+#include "store/outage_notice.h"
 
 namespace licsat::store {
 namespace {
@@ -548,7 +549,7 @@ void backoff(int attempt) {
 class PostgresDatabase final : public Database {
  public:
   PostgresDatabase(std::unique_ptr<Target> target, int pool_size)
-      : target_(std::move(target)), pool_(*target_, pool_size) {}
+      : target_(std::move(target)), pool_(*target_, pool_size), outage_(target_->description) {}
 
   ~PostgresDatabase() override {
     // Closing a session releases its advisory locks, but only once the server has noticed the
@@ -570,7 +571,10 @@ class PostgresDatabase final : public Database {
     for (int attempt = 1;; ++attempt) {
       bool retry = false;
       Status s = attempt_once(begin, fn, retry);
-      if (s || !retry || attempt >= kMaxAttempts) return s;
+      if (s || !retry || attempt >= kMaxAttempts) {
+        outage_.observe(s);
+        return s;
+      }
       backoff(attempt);
     }
   }
@@ -678,6 +682,7 @@ class PostgresDatabase final : public Database {
   std::mutex jobs_mu_;
   std::map<int64_t, std::unique_ptr<PgConnection>> held_;  // job locks held, each on its own session
   std::unique_ptr<PgConnection> spare_;                    // a lock session kept for the next try
+  OutageNotice outage_;
 };
 
 std::string host_part(const char* host) {
