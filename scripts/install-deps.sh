@@ -25,6 +25,8 @@ packages=(
   dpkg-dev fakeroot systemd adduser
   # directory users and the Event Log to syslog: real slapd and rsyslog started by the tests
   slapd ldap-utils libldap-dev rsyslog
+  # the Event Log to syslog over TLS: rsyslog's OpenSSL netstream driver (ossl) for the e2e receiver
+  rsyslog-openssl
 )
 # Node.js and npm for the browser tests: Debian's (v18 on Debian 12) unless a node/npm is already
 # installed some other way (e.g. NodeSource, whose nodejs package conflicts with Debian's npm).

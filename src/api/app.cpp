@@ -4,12 +4,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
 #include "core/crypto.h"
 #include "http/message.h"
+#include "store/event_tap.h"
 #include "store/migrations.h"
 
 namespace licsat::api {
@@ -30,6 +32,32 @@ Status write_private_file(const std::string& path, const std::string& content) {
   ok = std::fflush(f) == 0 && ok;
   std::fclose(f);
   if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) return fail(Error::internal("cannot write " + path));
+  return {};
+}
+
+// With [event_log] syslog set: starts the sink and taps the database so that every committed
+// event is queued for it, stamped with this node's host name and process id.
+Status start_syslog(App& app) {
+  const auto& cfg = app.config.event_log;
+  if (cfg.syslog.empty()) return {};
+  syslog::SinkOptions opt;
+  for (const auto& url : cfg.syslog) {
+    auto t = syslog::parse_target(url);
+    if (!t) return fail(t.error());
+    opt.targets.push_back(*t);
+  }
+  opt.ca_file = cfg.syslog_ca_file;
+  opt.queue_capacity = static_cast<size_t>(cfg.syslog_queue);
+  auto sink = syslog::Sink::start(std::move(opt));
+  if (!sink) return fail(sink.error());
+  app.syslog = std::move(*sink);
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "%s", "localhost");
+  syslog::Sink* out = app.syslog.get();
+  app.db = store::tap_events(app.db, [out, node = std::string(host), pid = static_cast<int64_t>(::getpid())](
+                                         const domain::Event& e) {
+    out->submit({e.time, node, pid, e.action, e.outcome, e.actor, e.source_ip, e.detail});
+  });
   return {};
 }
 
@@ -68,6 +96,7 @@ Result<std::unique_ptr<App>> build_app(const ServerConfig& cfg, std::string* adm
   auto db = store::open_database(url, std::max(8, cfg.threads * 4));
   if (!db) return fail(db.error());
   app->db = std::move(*db);
+  if (auto s = start_syslog(*app); !s) return fail(s.error());
   auto applied = store::migrate(*app->db);
   if (!applied) return fail(applied.error());
   app->store = store::make_sql_store(app->db);

@@ -7,6 +7,7 @@
 
 #include "core/clock.h"
 #include "core/config.h"
+#include "core/syslog_sink.h"
 #include "domain/access.h"
 #include "domain/event_log.h"
 #include "domain/grants.h"
@@ -24,6 +25,9 @@ namespace licsat::api {
 
 struct App {
   ServerConfig config;
+  // The Event Log to syslog ([event_log] syslog); null when no target is set. Declared first so
+  // that it outlives everything that writes events.
+  std::unique_ptr<syslog::Sink> syslog;
   std::unique_ptr<Clock> clock;
   std::shared_ptr<store::Database> db;
   std::unique_ptr<store::Store> store;

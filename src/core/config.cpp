@@ -12,6 +12,8 @@
 #include <limits>
 #include <type_traits>
 
+#include "core/syslog_target.h"
+
 namespace licsat {
 namespace {
 
@@ -107,6 +109,16 @@ const std::map<std::string, Setter>& setters() {
     L["usage_history.bucket"] = integer([](ServerConfig& c) -> int64_t& { return c.usage_history.bucket; }, true, 1);
     L["usage_history.retention"] = integer([](ServerConfig& c) -> int64_t& { return c.usage_history.retention; }, true, 60);
     L["event_log.retention"] = integer([](ServerConfig& c) -> int64_t& { return c.event_log.retention; }, true, 0);
+    m["event_log.syslog"] = [](ServerConfig& c, const std::string& k, const std::string& v) -> Status {
+      auto targets = split_list(v);
+      for (const auto& t : targets)
+        if (auto parsed = syslog::parse_target(t); !parsed)
+          return fail(Error::invalid("setting '" + k + "': " + parsed.error().message));
+      c.event_log.syslog = std::move(targets);
+      return {};
+    };
+    m["event_log.syslog_ca_file"] = [](ServerConfig& c, const std::string&, const std::string& v) -> Status { c.event_log.syslog_ca_file = v; return {}; };
+    L["event_log.syslog_queue"] = integer([](ServerConfig& c) -> int64_t& { return c.event_log.syslog_queue; }, false, 1, 10'000'000);
     m["upstream.url"] = [](ServerConfig& c, const std::string&, const std::string& v) -> Status { c.upstream.url = v; return {}; };
     m["upstream.client_id"] = [](ServerConfig& c, const std::string&, const std::string& v) -> Status { c.upstream.client_id = v; return {}; };
     m["upstream.client_secret"] = [](ServerConfig& c, const std::string&, const std::string& v) -> Status { c.upstream.client_secret = v; return {}; };

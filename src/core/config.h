@@ -76,6 +76,11 @@ struct ServerConfig {
   // tokens past their expiry are deleted in the background in small batches (store/pruner.h).
   struct EventLog {
     int64_t retention = 365 * 86400;
+    // Every event also sent as RFC 5424 to these targets (core/syslog_target.h), off the request
+    // path through a queue of `syslog_queue` messages per target (core/syslog_sink.h).
+    std::vector<std::string> syslog;
+    std::string syslog_ca_file;     // tls:// targets: the receiver's CA; empty: the system's CAs
+    int64_t syslog_queue = 10000;
   } event_log;
 
   UpstreamConfig upstream;

@@ -7,8 +7,7 @@ std::unique_ptr<Store> make_sql_store(std::shared_ptr<Database> db) {
 }
 
 Status insert_event(Connection& c, const Event& e) {
-  auto r = c.exec("INSERT INTO events (time, actor, source_ip, action, outcome, detail) VALUES ($1, $2, $3, $4, $5, $6)",
-                  {e.time, e.actor, e.source_ip, e.action, e.outcome, e.detail});
+  auto r = c.exec(kInsertEventSql, {e.time, e.actor, e.source_ip, e.action, e.outcome, e.detail});
   if (!r) return fail(r.error());
   return {};
 }

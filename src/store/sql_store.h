@@ -92,8 +92,11 @@ class SqlStore final : public Store {
   Status change_grants(const std::function<Status(Connection&)>& fn);
 };
 
-// Appends one event inside a transaction already open on `c`.
+// Appends one event inside a transaction already open on `c`, with kInsertEventSql and the
+// parameters (time, actor, source_ip, action, outcome, detail): store/event_tap.h relies on both.
 Status insert_event(Connection& c, const Event& e);
+inline constexpr std::string_view kInsertEventSql =
+    "INSERT INTO events (time, actor, source_ip, action, outcome, detail) VALUES ($1, $2, $3, $4, $5, $6)";
 
 // Records, inside the transaction of an accepted usage report open on `c`, the resulting usage
 // of every (virtual account, tag) of the report's smart account in the current time bucket, and
