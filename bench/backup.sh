@@ -25,7 +25,7 @@ echo "load average: $(cut -d' ' -f1-3 /proc/loadavg); rows: $rows events + $((ro
 start_licsat "$bin" "$work/src"
 kill "$LICSAT_PID"; wait "$LICSAT_PID" 2>/dev/null || true; LICSAT_PID=
 half=$((rows / 2))
-sqlite3 "$work/src/licsat.db" <<SQL
+sqlite3 "$work/src/licsat.db" >/dev/null <<SQL
 PRAGMA journal_mode=WAL;
 BEGIN;
 INSERT INTO events (time, actor, source_ip, action, outcome, detail)
