@@ -4,7 +4,7 @@ JOBS ?= $(shell nproc)
 DATA ?= ./data
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=Release
 
-.PHONY: deps build run test unit e2e bench bench-peers soak fuzz clean
+.PHONY: deps build run test unit e2e bench bench-peers soak fuzz deb clean
 
 deps:
 	bash scripts/install-deps.sh
@@ -37,6 +37,10 @@ fuzz: deps
 # licsat's token endpoint side by side with Glewlwyd and oidc-provider (installs them: apt, npm).
 bench-peers: build
 	bash bench/peers/run.sh $(BUILD)
+
+# A Debian package of the build (scripts/build-deb.sh): build/deb/licsat_VERSION_ARCH.deb.
+deb: build
+	bash scripts/build-deb.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD)

@@ -20,6 +20,7 @@
 #                          (default: tests with "Postgres"/"postgres" in their name, e.g.
 #                          PostgresDatabaseTest.* and Backends/LicensingStore.*/postgres)
 #   CTEST_JOBS             parallel ctest jobs (default 2)
+#   LICSAT_TEST_DEB        0 skips the Debian package test (scripts/test-deb.sh; default 1)
 #   LICSAT_TEST_FUZZ       0 skips the fuzz smoke (default 1: every fuzz target, FUZZ_SECONDS each,
 #                          default 15, in build-fuzz)
 set -euo pipefail
@@ -114,6 +115,13 @@ if [[ " $backends " == *" postgres "* ]]; then
   order+=("postgres: e2e suite")
   phase "postgres: e2e suite" ctest --test-dir "$build" -L e2e --no-tests=error -j "$jobs" --timeout 600
   unset LICSAT_E2E_PG_URL
+fi
+
+# The Debian package, installed and removed for real (scripts/test-deb.sh: root only, else it
+# says it skipped). LICSAT_TEST_DEB=0 skips it.
+if [[ ${LICSAT_TEST_DEB:-1} != 0 ]]; then
+  order+=("debian package")
+  phase "debian package" bash scripts/test-deb.sh "$build"
 fi
 
 # 3. The fuzz smoke: every libFuzzer target (clang 14, ASan + UBSan) replays its regression

@@ -45,6 +45,7 @@ int run(int argc, char** argv) {
   add_serve(app);
   add_admin(app);
   add_manager(app);
+  add_backup(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -27,6 +27,8 @@ int exit_code();
 void add_serve(CLI::App& app);
 void add_admin(CLI::App& app);
 void add_manager(CLI::App& app);
+// `licsat backup` and `licsat restore` (backup.cpp).
+void add_backup(CLI::App& app);
 
 // `licsat serve --unlock-user NAME [--password-stdin]` (break_glass.cpp): unlocks a user on the
 // server's database directly, without the network; returns the exit code.

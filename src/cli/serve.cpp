@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "api/app.h"
+#include "cli/boot_wait.h"
 #include "cli/commands.h"
 #include "cli/housekeeping.h"
 #include "core/log.h"
@@ -68,7 +69,7 @@ int serve(ServeFlags& f) {
     return kUsage;
   }
   std::string note;
-  auto app = api::build_app(*cfg, &note);
+  auto app = build_app_when_reachable(*cfg, &note);  // PostgreSQL down at boot: retried, not fatal
   if (!app) {
     log::error("cannot start", {{"error", app.error().message}});
     std::cerr << "licsat serve: " << app.error().message << "\n";
