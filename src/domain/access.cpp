@@ -166,7 +166,10 @@ Status AccessService::break_glass_unlock(const std::string& name, const std::str
     hash = *h;
   }
   const User& u = **found;
-  std::string was = u.locked ? "locked" : u.locked_until > clock_.now() ? "locked temporarily" : "not locked";
+  const int64_t now = clock_.now();
+  std::string was = u.locked                                                              ? "locked"
+                    : u.locked_until > now || !guard_.locked_addresses(name, now).empty() ? "locked temporarily"
+                                                                                          : "not locked";
   Event e{0, clock_.now(), by.name, by.source_ip, "user.unlock", "success",
           "user '" + name + "' (was " + was + ", " + std::to_string(u.failed_logins) + " failed logins); reason: break-glass"};
   if (auto s = store_.set_user_locked(name, false, e); !s) return s;

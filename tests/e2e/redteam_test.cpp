@@ -70,7 +70,7 @@ TEST_F(RedTeamE2E, HeadAnswersWhereGetDoesWithoutABody) {
   // POST-only endpoints still say 405, and name HEAD only where GET is.
   auto post_only = lower(curl(server_, "-I " + server_.url() + "/oauth/token"));
   EXPECT_TRUE(contains(post_only, "http/1.1 405")) << post_only;
-  EXPECT_TRUE(contains(post_only, "allow: POST")) << post_only;
+  EXPECT_TRUE(contains(post_only, "allow: post")) << post_only;
 }
 
 TEST_F(RedTeamE2E, BasicAndBearerAreRecognisedWhateverTheirCase) {
@@ -120,7 +120,7 @@ TEST_F(RedTeamE2E, UnknownOrDuplicateTransferEncodingIs400) {
 
 // A password login through the built-in client from a loopback source address, with curl.
 std::string login_from(const Server& s, const std::string& address, const std::string& user, const std::string& pw) {
-  return curl(s, "--interface " + address + " -d grant_type=password -d client_id=licsat-admin --data-urlencode username=" +
+  return curl(s, "-4 --interface " + address + " -d grant_type=password -d client_id=licsat-admin --data-urlencode username=" +
                      user + " --data-urlencode password=" + pw + " -w ' %{http_code}' " + s.url() + "/oauth/token");
 }
 
@@ -135,9 +135,9 @@ TEST_F(RedTeamE2E, FailuresFromOneAddressLockTheAdminOutThereOnlyAndUnknownNames
   for (int i = 0; i < 5; ++i) EXPECT_TRUE(login_from(server_, "127.0.0.3", "ghost", "not-the-password").ends_with(" 400"));
   auto ghost = login_from(server_, "127.0.0.3", "ghost", "not-the-password");
   std::string admin_words = there.substr(0, there.find(" 400")), ghost_words = ghost.substr(0, ghost.find(" 400"));
-  auto at = admin_words.find("'admin'");
-  ASSERT_NE(at, std::string::npos) << admin_words;
-  admin_words.replace(at, 7, "'ghost'");
+  ASSERT_TRUE(contains(admin_words, "'admin'")) << admin_words;
+  for (auto at = admin_words.find("'admin'"); at != std::string::npos; at = admin_words.find("'admin'"))
+    admin_words.replace(at, 7, "'ghost'");
   EXPECT_EQ(admin_words, ghost_words);
   // The admin sees where the lock is, and lifts it.
   RequestOptions bearer;
