@@ -172,7 +172,15 @@ void add_admin_routes(App& app) {
           auto users = app.access->list_users();
           if (!users) return error_of(users.error());
           json arr = json::array();
-          for (const auto& u : *users) arr.push_back(to_json(u, app.clock->now()));
+          for (const auto& u : *users) {
+            json j = to_json(u, app.clock->now());
+            // Temporary lockouts are per source address (domain::LoginGuard, this node's).
+            json from = json::array();
+            for (const auto& [address, until] : app.access->login_guard().locked_addresses(u.name, app.clock->now()))
+              from.push_back({{"address", address}, {"until", format_iso8601(until)}});
+            if (!from.empty()) j["locked_from"] = from;
+            arr.push_back(j);
+          }
           return ok({{"users", arr}});
         }));
   r.add("POST", "/api/v1/admin/users", admin(app, [&app](Request& req, const oauth::Principal& p) {

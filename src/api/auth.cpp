@@ -38,7 +38,7 @@ std::expected<oauth::Principal, http::Response> require_role(App& app, const htt
   std::string token;
   if (auto h = req.header("authorization")) {
     std::string_view v = *h;
-    if (v.size() > 7 && (v.substr(0, 7) == "Bearer " || v.substr(0, 7) == "bearer ")) token = std::string(v.substr(7));
+    if (v.size() > 7 && http::auth_scheme_is(v, "Bearer")) token = std::string(v.substr(7));
   }
   auto p = app.tokens->authenticate(token);
   if (!p) {

@@ -50,8 +50,9 @@ std::expected<oauth::TokenRequest, oauth::OAuthError> to_token_request(const htt
   t.scope = get("scope");
   t.source_ip = req.peer;
   *used_basic = false;
-  if (auto h = req.header("authorization"); h && h->size() > 6 && (h->substr(0, 6) == "Basic " || h->substr(0, 6) == "basic ")) {
+  if (auto h = req.header("authorization"); h && h->size() > 6 && http::auth_scheme_is(*h, "Basic")) {
     *used_basic = true;
+
     auto raw = crypto::from_base64(std::string(h->substr(6)));
     if (!raw) return std::unexpected(oauth::invalid_request_error("The HTTP Basic credentials are not valid base64."));
     auto colon = raw->find(':');
@@ -61,6 +62,11 @@ std::expected<oauth::TokenRequest, oauth::OAuthError> to_token_request(const htt
     t.client_id = http::url_decode(raw->substr(0, colon));
     t.client_secret = http::url_decode(raw->substr(colon + 1));
     t.client_secret_given = true;
+    // RFC 6749 §2.3: one authentication method per request. A client_id parameter that repeats
+    // the Basic one is no second method; a secret, or another client_id, is.
+    if (p->count("client_secret") || (p->count("client_id") && get("client_id") != t.client_id))
+      return std::unexpected(oauth::invalid_request_error(
+          "The client authenticated with both HTTP Basic and client_id/client_secret parameters; use one of them."));
   } else {
     t.client_id = get("client_id");
     t.client_secret = get("client_secret");

@@ -146,8 +146,13 @@ void add_user(CLI::App& admin, std::shared_ptr<AdminOptions> o) {
         return true;
       }
       std::vector<std::vector<std::string>> rows;
-      for (const auto& u : (*r)["users"])
-        rows.push_back({json_text(u, "name"), json_text(u, "role"), u.value("locked", false) ? "locked" : "active", json_text(u, "created_at")});
+      for (const auto& u : (*r)["users"]) {
+        size_t from = u.contains("locked_from") ? u["locked_from"].size() : 0;
+        std::string state = u.value("locked", false) ? "locked"
+                            : from > 0 ? "locked from " + std::to_string(from) + (from == 1 ? " address" : " addresses")
+                                       : "active";
+        rows.push_back({json_text(u, "name"), json_text(u, "role"), state, json_text(u, "created_at")});
+      }
       print_table({"NAME", "ROLE", "STATE", "CREATED"}, rows);
       return true;
     });

@@ -3,9 +3,19 @@
 #include <algorithm>
 #include <iostream>
 
+#include "core/printable.h"
+
 namespace licsat::cli {
 
-void print_table(const std::vector<std::string>& head, const std::vector<std::vector<std::string>>& rows) {
+void print_table(const std::vector<std::string>& head, const std::vector<std::vector<std::string>>& raw_rows) {
+  // Cells hold text from outside (client IDs, user names, details): escaped, so no control
+  // byte reaches the terminal and no value can forge a row.
+  std::vector<std::vector<std::string>> rows;
+  rows.reserve(raw_rows.size());
+  for (const auto& r : raw_rows) {
+    rows.emplace_back();
+    for (const auto& cell : r) rows.back().push_back(printable(cell));
+  }
   std::vector<size_t> w(head.size());
   for (size_t i = 0; i < head.size(); ++i) w[i] = head[i].size();
   for (const auto& r : rows)

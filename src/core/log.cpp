@@ -9,6 +9,8 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "core/printable.h"
+
 namespace licsat::log {
 namespace {
 
@@ -56,13 +58,16 @@ void write(Level level, std::string_view message, std::initializer_list<Field> f
     std::snprintf(ts + n, sizeof ts - n, ".%03dZ", static_cast<int>(ms % 1000));
     j["time"] = ts;
     j["level"] = spdlog::level::to_string_view(lvl).data();
-    j["msg"] = message;
-    for (const auto& [k, v] : fields) j[std::string(k)] = v;
+    j["msg"] = printable_for_json(message);
+    for (const auto& [k, v] : fields) j[std::string(k)] = printable_for_json(v);
     spdlog::log(lvl, "{}", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     return;
   }
-  std::string line(message);
-  for (const auto& [k, v] : fields) {
+  // Values (and the message) may carry text from outside: printable() escapes control bytes
+  // and backslashes, so a value cannot start a forged line or drive the terminal.
+  std::string line = printable(message);
+  for (const auto& [k, raw] : fields) {
+    std::string v = printable(raw);
     line += ' ';
     line += k;
     line += '=';
@@ -70,7 +75,7 @@ void write(Level level, std::string_view message, std::initializer_list<Field> f
     if (quote) {
       line += '"';
       for (char c : v) {
-        if (c == '"' || c == '\\') line += '\\';
+        if (c == '"') line += '\\';
         line += c;
       }
       line += '"';

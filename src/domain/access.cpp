@@ -8,12 +8,16 @@ std::string login_failure_reason(LoginFailure f) {
     case LoginFailure::kBadPassword: return "bad user password";
     case LoginFailure::kLocked: return "user locked";
     case LoginFailure::kLockedTemporarily: return "user locked temporarily";
+    case LoginFailure::kBusy: return "password verifications at their limit";
+    case LoginFailure::kDelayed: return "delayed: many addresses failed for this name";
   }
   return "unknown";
 }
 
 AccessService::AccessService(store::AuthStore& store, const Clock& clock, AccessPolicy policy)
-    : store_(store), clock_(clock), policy_(policy) {
+    : store_(store), clock_(clock), policy_(policy), gate_(policy.verify_running, policy.verify_queued),
+      guard_(LoginGuardPolicy{policy.lockout_threshold, policy.lockout_window, policy.lockout_duration,
+                              policy.lockout_max_duration, policy.lockout_global_threshold, policy.lockout_global_delay}) {
   // A hash to verify against when the user does not exist, so that timing does not tell.
   dummy_hash_ = crypto::hash_password(crypto::random_urlsafe(16), policy_.cost).value_or("");
 }
@@ -54,7 +58,10 @@ Status AccessService::add_user(const std::string& name, Role role, const std::st
 
 Status AccessService::set_locked(const std::string& name, bool locked, const Actor& by) {
   Event e{0, clock_.now(), by.name, by.source_ip, locked ? "user.lock" : "user.unlock", "success", "user '" + name + "'"};
-  return store_.set_user_locked(name, locked, e);
+  auto s = store_.set_user_locked(name, locked, e);
+  // An unlock ends the lockouts of every address, on this node (the others' run out).
+  if (s && !locked) guard_.clear(name);
+  return s;
 }
 
 Status AccessService::set_role(const std::string& name, Role role, const Actor& by) {
@@ -80,35 +87,69 @@ Status AccessService::remove_user(const std::string& name, const Actor& by) {
 Result<std::vector<User>> AccessService::list_users() { return store_.list_users(); }
 
 std::expected<User, LoginFailure> AccessService::authenticate(const std::string& name, const std::string& password,
-                                                              LoginInfo* info) {
+                                                              LoginInfo* info, const std::string& source) {
   LoginInfo scratch;
   LoginInfo& out = info ? *info : scratch;
   out = {};
-  auto found = store_.find_user(name);
-  if (!found || !*found) {
-    if (!found) out.store_error = found.error().message;
-    (void)crypto::verify_password(dummy_hash_, password);
-    return std::unexpected(LoginFailure::kUnknownUser);
-  }
-  const User& u = **found;
   const int64_t now = clock_.now();
-  bool ok = crypto::verify_password(u.password_hash, password);  // always paid, so timing tells nothing
-  if (u.locked) return std::unexpected(ok ? LoginFailure::kLocked : LoginFailure::kBadPassword);
-  if (u.locked_until > now) {
-    // During a temporary lock every attempt gets the same answer, right password or not: telling
-    // the right one apart would let a guesser go on guessing through the lock.
-    out.locked_until = u.locked_until;
-    return std::unexpected(LoginFailure::kLockedTemporarily);
+  // Per (name, address), before anything is looked up, so known and unknown names get the same
+  // answers. During a temporary lock every attempt gets the same answer, right password or not:
+  // telling the right one apart would let a guesser go on guessing through the lock.
+  const bool per_address = policy_.lockout_duration > 0;
+  if (per_address) {
+    auto v = guard_.check(name, source, now);
+    if (v.locked_until > now) {
+      out.locked_until = v.locked_until;
+      return std::unexpected(LoginFailure::kLockedTemporarily);
+    }
+    if (v.delayed_until > now) {
+      out.delayed_until = v.delayed_until;
+      return std::unexpected(LoginFailure::kDelayed);
+    }
   }
-  if (!ok) {
+  auto count_failure = [&] {
+    if (per_address) {
+      auto f = guard_.failed(name, source, now);
+      out.locked_now = f.locked_now;
+      out.locked_until = f.locked_until;
+      out.delay_started = f.delay_started;
+      return;
+    }
     auto r = store_.record_login_failure(name, now, policy_.lockout_window, policy_.lockout_threshold,
                                          policy_.lockout_duration, policy_.lockout_max_duration);
     if (r && r->locked_now) {
       out.locked_now = true;
       out.locked_until = r->locked_until;
     }
+  };
+  // Every verification, of a known user or not, takes its place at the gate first.
+  VerifyGate::Pass pass = gate_.enter();
+  if (!pass) return std::unexpected(LoginFailure::kBusy);
+  auto found = store_.find_user(name);
+  if (!found || !*found) {
+    (void)crypto::verify_password(dummy_hash_, password);
+    pass = VerifyGate::Pass();
+    if (!found) {
+      out.store_error = found.error().message;
+    } else if (per_address) {
+      count_failure();  // names that do not exist lock like those that do
+    }
+    return std::unexpected(LoginFailure::kUnknownUser);
+  }
+  const User& u = **found;
+  bool ok = crypto::verify_password(u.password_hash, password);  // always paid, so timing tells nothing
+  pass = VerifyGate::Pass();  // the place is for the verification, not the bookkeeping after it
+  if (u.locked) return std::unexpected(ok ? LoginFailure::kLocked : LoginFailure::kBadPassword);
+  if (u.locked_until > now) {
+    // A user-wide temporary lock stored before locks were per address: it runs out as it was.
+    out.locked_until = u.locked_until;
+    return std::unexpected(LoginFailure::kLockedTemporarily);
+  }
+  if (!ok) {
+    count_failure();
     return std::unexpected(LoginFailure::kBadPassword);
   }
+  if (per_address) guard_.succeeded(name, source, now);
   if (u.failed_logins != 0 || u.locked_until != 0 || u.lockouts != 0) (void)store_.clear_login_failures(name);
   return u;
 }
@@ -125,10 +166,14 @@ Status AccessService::break_glass_unlock(const std::string& name, const std::str
     hash = *h;
   }
   const User& u = **found;
-  std::string was = u.locked ? "locked" : u.locked_until > clock_.now() ? "locked temporarily" : "not locked";
+  const int64_t now = clock_.now();
+  std::string was = u.locked                                                              ? "locked"
+                    : u.locked_until > now || !guard_.locked_addresses(name, now).empty() ? "locked temporarily"
+                                                                                          : "not locked";
   Event e{0, clock_.now(), by.name, by.source_ip, "user.unlock", "success",
           "user '" + name + "' (was " + was + ", " + std::to_string(u.failed_logins) + " failed logins); reason: break-glass"};
   if (auto s = store_.set_user_locked(name, false, e); !s) return s;
+  guard_.clear(name);
   if (hash.empty()) return {};
   Event p{0, clock_.now(), by.name, by.source_ip, "user.password", "success",
           "password of user '" + name + "' changed; reason: break-glass"};

@@ -12,6 +12,8 @@
 #include "core/crypto.h"
 #include "core/result.h"
 #include "domain/auth_records.h"
+#include "domain/login_guard.h"
+#include "domain/verify_gate.h"
 #include "store/auth_store.h"
 
 namespace licsat::domain {
@@ -23,6 +25,14 @@ struct AccessPolicy {
   int64_t lockout_duration = 15 * 60;        // 0: locked until an admin unlocks
   int64_t lockout_max_duration = 24 * 3600;  // cap of the doubling
   crypto::PwhashCost cost;
+  // The gate in front of argon2id verifications (see VerifyGate): this many at once (0: one per
+  // core) and this many more waiting (-1: four per core); past that a login is kBusy.
+  int64_t verify_running = 0;
+  int64_t verify_queued = -1;
+  // Many addresses failing for one name (see LoginGuard): this many failures within
+  // lockout_window start a delay of this many seconds between attempts from unknown addresses.
+  int64_t lockout_global_threshold = 20;
+  int64_t lockout_global_delay = 5;
 };
 
 enum class LoginFailure {
@@ -30,6 +40,8 @@ enum class LoginFailure {
   kBadPassword,
   kLocked,        // the password was right but the user is locked (by an admin, or until an admin unlocks)
   kLockedTemporarily,  // a temporary lockout is in force (the password is not told right or wrong)
+  kBusy,          // the verification gate's queue is full: nothing was verified or counted
+  kDelayed,       // many addresses failed for this name: this address waits (nothing verified)
 };
 std::string login_failure_reason(LoginFailure f);
 
@@ -59,12 +71,16 @@ class AccessService {
   // locked the user and until when a temporary lock lasts. Store errors surface as kUnknownUser
   // with `info->store_error` set.
   struct LoginInfo {
-    bool locked_now = false;    // this failure locked the user
+    bool locked_now = false;    // this failure locked the user (for this source address)
     int64_t locked_until = 0;   // a temporary lock (in force or just set) ends then; 0 = none
+    int64_t delayed_until = 0;  // kDelayed: the address may try again then
+    bool delay_started = false; // this failure started the global delay of the name
     std::string store_error;
   };
+  // Temporary lockouts count per (name, `source`), names that exist or not alike (LoginGuard);
+  // with lockout_duration = 0 the user-wide permanent lock of the store is used instead.
   std::expected<User, LoginFailure> authenticate(const std::string& name, const std::string& password,
-                                                 LoginInfo* info = nullptr);
+                                                 LoginInfo* info = nullptr, const std::string& source = "");
 
   // Break-glass (`licsat serve --unlock-user`): clears any lock, temporary lock and failure
   // count of the user, recorded as user.unlock by `by`; with a non-empty `new_password` (checked
@@ -76,12 +92,16 @@ class AccessService {
   Result<bool> ensure_initial_admin(const std::string& password);
 
   const AccessPolicy& policy() const { return policy_; }
+  VerifyGate& verify_gate() { return gate_; }
+  LoginGuard& login_guard() { return guard_; }
 
  private:
   store::AuthStore& store_;
   const Clock& clock_;
   AccessPolicy policy_;
   std::string dummy_hash_;
+  VerifyGate gate_;
+  LoginGuard guard_;
 };
 
 }  // namespace licsat::domain

@@ -1,5 +1,6 @@
 #include "http/message.h"
 
+#include <cctype>
 #include <future>
 
 #include <nlohmann/json.hpp>
@@ -48,6 +49,14 @@ int hexval(char c) {
   return -1;
 }
 }  // namespace
+
+bool auth_scheme_is(std::string_view v, std::string_view scheme) {
+  if (v.size() <= scheme.size() || v[scheme.size()] != ' ') return false;
+  for (size_t i = 0; i < scheme.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(v[i])) != std::tolower(static_cast<unsigned char>(scheme[i])))
+      return false;
+  return true;
+}
 
 std::string url_decode(std::string_view s) {
   std::string out;

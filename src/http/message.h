@@ -61,6 +61,10 @@ Response settle(Response r);
 // "error_message": message}. The same three fields as OAuth errors, so one client parser fits all.
 Response error_response(int status, std::string_view code, std::string_view message);
 
+// Whether an Authorization header value uses this scheme ("Basic", "Bearer"), compared without
+// regard to case (RFC 9110 §11.1), followed by a space.
+bool auth_scheme_is(std::string_view header_value, std::string_view scheme);
+
 // Percent-decoding of application/x-www-form-urlencoded text ('+' is a space).
 std::string url_decode(std::string_view s);
 std::string url_encode(std::string_view s);

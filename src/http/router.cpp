@@ -16,6 +16,12 @@ std::vector<std::string> split_path(std::string_view p) {
   return out;
 }
 
+// A route of this method answers the request: HEAD is answered wherever GET is (RFC 9110
+// §9.3.2), by the GET handler; the server drops the body and keeps its length.
+bool serves(const Route& r, const std::string& method, bool head_route_exists) {
+  return r.method == method || (method == "HEAD" && !head_route_exists && r.method == "GET");
+}
+
 bool matches(const Route& r, const std::vector<std::string>& segs, std::map<std::string, std::string>* params) {
   if (r.segments.size() != segs.size()) return false;
   for (size_t i = 0; i < segs.size(); ++i) {
@@ -46,12 +52,16 @@ void Router::add(std::string method, std::string pattern, GuardedHandler h, int6
 Match Router::match(Request& req) const {
   Match m;
   auto segs = split_path(req.path);
+  bool head_route = false;
+  for (const auto& r : routes_)
+    if (r.method == "HEAD" && matches(r, segs, nullptr)) head_route = true;
   for (const auto& r : routes_) {
     if (!matches(r, segs, nullptr)) continue;
     m.path_known = true;
     if (!m.allow.empty()) m.allow += ", ";
     m.allow += r.method;
-    if (r.method == req.method && !m.route) {
+    if (r.method == "GET" && !head_route) m.allow += ", HEAD";
+    if (serves(r, req.method, head_route) && !m.route) {
       m.route = &r;
       matches(r, segs, &req.params);
     }
@@ -63,6 +73,7 @@ const Route* Router::find(const std::string& method, const std::string& path) co
   auto segs = split_path(path);
   for (const auto& r : routes_)
     if (r.method == method && matches(r, segs, nullptr)) return &r;
+  if (method == "HEAD") return find("GET", path);
   return nullptr;
 }
 

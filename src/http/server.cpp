@@ -263,6 +263,10 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
     auto q = target.find('?');
     std::string path = target.substr(0, q);
     std::string method(req.method_string());
+    // RFC 9112 §6.1: a request whose transfer coding is not exactly one "chunked" could be read
+    // differently by a proxy in front; refuse it rather than guess.
+    if (auto why = transfer_encoding_problem(req); !why.empty())
+      return reject(400, "bad_request", "malformed", "Malformed HTTP request: " + why + ".");
     const Route* route = srv_.router.find(method, path);
     int64_t limit = route && route->max_body > 0 ? route->max_body : srv_.opt.limits.max_body_bytes;
     if (auto len = parser_->content_length(); len && static_cast<int64_t>(*len) > limit) {
@@ -306,6 +310,19 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
   }
 
   static constexpr int kBusyRetryAfterSeconds = 5;
+
+  // Why the request's Transfer-Encoding is refused ("" when it is absent or one "chunked").
+  template <class Header>
+  static std::string transfer_encoding_problem(const Header& req) {
+    auto [first, last] = req.equal_range(bhttp::field::transfer_encoding);
+    if (first == last) return "";
+    if (std::next(first) != last) return "more than one Transfer-Encoding header";
+    std::string_view v = first->value();
+    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+    while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+    if (!beast::iequals(v, "chunked")) return "Transfer-Encoding other than a single \"chunked\"";
+    return "";
+  }
 
   // Reserves the body's bytes against the budget of all bodies in flight, before any is read:
   // its Content-Length, or for a chunked body the route's limit (what it may grow to; growing
@@ -496,6 +513,12 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
     if (route == "(limit)") keep = false;
     out->keep_alive(keep);
     out->prepare_payload();
+    if (method == "HEAD") {
+      // The GET answer's header, its Content-Length included, without its body.
+      auto length = out->body().size();
+      out->body().clear();
+      out->content_length(length);
+    }
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
     srv_.metrics.observe(route, res.status, secs);
     if (res.status == 401) srv_.metrics.unauthenticated(route);

@@ -21,6 +21,9 @@ std::string clip(const std::string& client_id) {
   if (client_id.empty()) return "(none)";
   return client_id.size() <= kMax ? client_id : client_id.substr(0, kMax) + "...";
 }
+// The throttle's key of a client's failures: per (client ID, source address), so bad secrets
+// sent from one address do not hold the real client back at its own.
+std::string client_key(const TokenRequest& req) { return "client:" + clip(req.client_id) + "@" + req.source_ip; }
 }  // namespace
 
 OAuthError invalid_client_error() {
@@ -42,7 +45,7 @@ OAuthError invalid_request_error(const std::string& what) {
 TokenService::TokenService(store::AuthStore& store, domain::AccessService& access, domain::EventLog& events,
                            const Clock& clock, std::string hash_key, TokenPolicy policy)
     : store_(store), access_(access), events_(events), clock_(clock), hash_key_(std::move(hash_key)),
-      token_hasher_(hash_key_, "token:"), secret_hasher_(hash_key_, "client-secret:"),
+      token_hasher_(hash_key_, "token:"), secret_hasher_(hash_key_, "client-secret:"), fingerprint_(hash_key_),
       policy_(policy), throttle_(clock), throttled_refusals_(clock) {
   dummy_secret_hash_ = secret_hasher_(crypto::random_urlsafe(40));
 }
@@ -103,12 +106,26 @@ Status TokenService::set_console_enabled(bool enabled, const domain::Actor& by) 
   return {};
 }
 
+std::string TokenService::client_label(const std::string& client_id) {
+  if (client_id.empty()) return "(none)";
+  if (client_id == kFirstPartyClientId) return client_id;
+  auto found = store_.find_grant_by_client_id(client_id);
+  if (found && *found) return clip(client_id);
+  return fingerprint_(client_id);
+}
+
+std::string TokenService::user_label(const std::string& name) {
+  auto found = store_.find_user(name);
+  if (found && *found) return name.substr(0, 64);
+  return fingerprint_(name);
+}
+
 OAuthError TokenService::refuse(const TokenRequest& req, const std::string& actor, const std::string& reason,
                                 OAuthError err, bool counts_for_client) {
   events_.record(events_.make(clip(actor), req.source_ip, "token.issue", "failure",
                               "grant_type=" + req.grant_type.substr(0, 64) + ": " + reason));
   throttle_.add_failure("ip:" + req.source_ip);
-  if (counts_for_client && !req.client_id.empty()) throttle_.add_failure("client:" + clip(req.client_id));
+  if (counts_for_client && !req.client_id.empty()) throttle_.add_failure(client_key(req));
   return err;
 }
 
@@ -124,14 +141,14 @@ void TokenService::write_ended_refusal_summaries() { write_throttled_summaries(t
 std::optional<OAuthError> TokenService::throttled(const TokenRequest& req) {
   int64_t wait = throttle_.retry_after("ip:" + req.source_ip, policy_.address_failures_per_minute);
   if (!req.client_id.empty())
-    wait = std::max(wait, throttle_.retry_after("client:" + clip(req.client_id), policy_.client_failures_per_minute));
+    wait = std::max(wait, throttle_.retry_after(client_key(req), policy_.client_failures_per_minute));
   if (wait == 0) return std::nullopt;
   auto o = throttled_refusals_.refuse(req.source_ip, "throttled: too many failed attempts");
   if (o.write_now) {
     std::string detail = "grant_type=" + req.grant_type.substr(0, 64) + ": throttled: too many failed attempts";
     if (o.address != req.source_ip)
       detail += " (further throttled requests from addresses new this minute are counted under \"" + o.address + "\")";
-    events_.record(events_.make(clip(req.client_id), req.source_ip, "token.issue", "failure", detail));
+    events_.record(events_.make(client_label(req.client_id), req.source_ip, "token.issue", "failure", detail));
   }
   write_throttled_summaries(o.due);
   std::string m = "Too many failed attempts. Try again in " + std::to_string(wait) + " seconds.";
@@ -158,7 +175,9 @@ std::expected<TokenService::Client, OAuthError> TokenService::authenticate_clien
   std::string given = secret_hasher_(req.client_secret);
   const std::string& want = *found ? (*found)->secret_hash : dummy_secret_hash_;
   bool secret_ok = crypto::equal_ct(given, want);
-  if (!*found) return std::unexpected(refuse(req, req.client_id, "unknown client id", invalid_client_error(), true));
+  if (!*found)
+    return std::unexpected(refuse(req, fingerprint_(req.client_id), "unknown client id (kept as its fingerprint)",
+                                  invalid_client_error(), true));
   const domain::Grant& g = **found;
   if (!secret_ok || !req.client_secret_given)
     return std::unexpected(refuse(req, req.client_id, "bad client secret (grant '" + g.name + "')", invalid_client_error(), true));
@@ -210,15 +229,23 @@ void TokenService::store_async(PendingTokens pending,
 std::expected<TokenService::Client, OAuthError> TokenService::preflight(const TokenRequest& req) {
   if (auto t = throttled(req)) return std::unexpected(*t);
   if (req.grant_type.empty()) {
-    events_.record(events_.make(clip(req.client_id), req.source_ip, "token.issue",
+    events_.record(events_.make(client_label(req.client_id), req.source_ip, "token.issue",
                                 "failure", "no grant_type given"));
     return std::unexpected(invalid_request_error("The grant_type parameter is missing."));
   }
   if (req.grant_type != "password" && req.grant_type != "client_credentials" && req.grant_type != "refresh_token") {
-    events_.record(events_.make(clip(req.client_id), req.source_ip, "token.issue",
+    events_.record(events_.make(client_label(req.client_id), req.source_ip, "token.issue",
                                 "failure", "unsupported grant_type '" + req.grant_type.substr(0, 64) + "'"));
     std::string m = "grant_type must be password, client_credentials or refresh_token.";
     return std::unexpected(OAuthError{400, "unsupported_grant_type", m, m, 0});
+  }
+  // Every token stores its scope: a caller must not make the server keep a megabyte per token.
+  if (req.scope.size() > kMaxScopeBytes) {
+    events_.record(events_.make(client_label(req.client_id), req.source_ip, "token.issue", "failure",
+                                "grant_type=" + req.grant_type + ": scope of " + std::to_string(req.scope.size()) +
+                                    " bytes refused (the limit is " + std::to_string(kMaxScopeBytes) + ")"));
+    std::string m = "The scope parameter is longer than " + std::to_string(kMaxScopeBytes) + " bytes.";
+    return std::unexpected(OAuthError{400, "invalid_scope", m, m, 0});
   }
   auto client = authenticate_client(req, "token.issue");
   if (!client) return std::unexpected(client.error());
@@ -278,19 +305,54 @@ std::expected<IssuedTokens, OAuthError> TokenService::password_grant(const Token
     return std::unexpected(invalid_request_error("The username and password parameters are required for grant_type=password."));
   }
   domain::AccessService::LoginInfo info;
-  auto user = access_.authenticate(req.username, req.password, &info);
+  auto user = access_.authenticate(req.username, req.password, &info, req.source_ip);
   if (!info.store_error.empty())
     return std::unexpected(OAuthError{503, "temporarily_unavailable", "The license database is unavailable.",
                                       "The license database is unavailable. Try again shortly.", 0});
+  if (!user && user.error() == domain::LoginFailure::kBusy) {
+    // Not a failure of the caller's: nothing was verified, nothing is counted toward a lock.
+    auto o = throttled_refusals_.refuse(req.source_ip, "password verifications at their limit");
+    if (o.write_now)
+      events_.record(events_.make(client_label(req.client_id), req.source_ip, "token.issue", "failure",
+                                  "grant_type=password: refused before verification: password verifications at their "
+                                  "limit (" + std::to_string(access_.verify_gate().running_limit()) + " running, " +
+                                  std::to_string(access_.verify_gate().queue_limit()) + " waiting)"));
+    write_throttled_summaries(o.due);
+    std::string m = "The server is busy verifying other logins. Try again in 1 second.";
+    return std::unexpected(OAuthError{429, "slow_down", m, m, 1});
+  }
+  if (!user && user.error() == domain::LoginFailure::kDelayed) {
+    // Many addresses failed for this name; this one has not logged in as it before: it waits.
+    int64_t wait = std::max<int64_t>(1, info.delayed_until - clock_.now());
+    auto o = throttled_refusals_.refuse(req.source_ip, "delayed: many addresses failed for this user name");
+    if (o.write_now)
+      events_.record(events_.make(client_label(req.client_id), req.source_ip, "token.issue", "failure",
+                                  "grant_type=password: delayed before verification for '" + user_label(req.username) +
+                                      "': many addresses failed for this user name"));
+    write_throttled_summaries(o.due);
+    std::string m = "Too many failed logins for this user from many addresses. Try again in " + std::to_string(wait) +
+                    " seconds.";
+    return std::unexpected(OAuthError{429, "slow_down", m, m, wait});
+  }
   if (!user) {
-    std::string reason = domain::login_failure_reason(user.error()) + " for '" + req.username.substr(0, 64) + "'";
+    // A name that is no user may be a password typed into the wrong field: kept as its fingerprint.
+    std::string who = user.error() == domain::LoginFailure::kUnknownUser ? fingerprint_(req.username)
+                      : user.error() == domain::LoginFailure::kLockedTemporarily ? user_label(req.username)
+                                                                                  : req.username.substr(0, 64);
+    std::string reason = domain::login_failure_reason(user.error()) + " for '" + who + "'";
     if (info.locked_now) {
       std::string how = info.locked_until == 0
                             ? std::string(" until an administrator unlocks it")
-                            : " for " + std::to_string((info.locked_until - clock_.now() + 59) / 60) + " minutes";
+                            : " for " + std::to_string((info.locked_until - clock_.now() + 59) / 60) +
+                                  " minutes, from this address only";
       events_.record(events_.make("system", req.source_ip, "user.lock", "success",
-                                  "user '" + req.username + "' locked after repeated failed logins" + how));
+                                  "user '" + who + "' locked after repeated failed logins" + how));
     }
+    if (info.delay_started)
+      events_.record(events_.make("system", req.source_ip, "user.delay", "success",
+                                  "many addresses failed for user '" + who + "': addresses without a recent login as "
+                                  "this user wait " + std::to_string(access_.policy().lockout_global_delay) +
+                                  " s between attempts"));
     if (user.error() == domain::LoginFailure::kLocked) {
       std::string m = "User account '" + req.username + "' is locked. Ask an administrator to unlock it.";
       return std::unexpected(refuse(req, req.client_id, reason, OAuthError{400, "invalid_grant", m, m, 0}, false));
@@ -396,6 +458,10 @@ std::expected<std::optional<Principal>, OAuthError> TokenService::introspect(con
   const auto& rec = **found;
   if (rec.token.client_id != c->client_id || rec.token.revoked || rec.token.expires <= clock_.now() || rec.user_locked)
     return std::optional<Principal>{};
+  // What the bearer check would refuse is not active either: an expired grant, and a grant's
+  // token while the API console is off.
+  if (rec.grant_expires != 0 && rec.grant_expires <= clock_.now()) return std::optional<Principal>{};
+  if (rec.token.grant_id && !console_enabled()) return std::optional<Principal>{};
   Principal p{rec.token.username.empty() ? rec.token.client_id : rec.token.username, rec.token.role, rec.token.client_id,
               rec.token.username, rec.token.scope, rec.token.expires};
   return std::optional<Principal>{p};

@@ -14,6 +14,7 @@
 #include "domain/access.h"
 #include "domain/event_log.h"
 #include "domain/grants.h"
+#include "domain/name_fingerprint.h"
 #include "oauth/throttle.h"
 #include "store/auth_store.h"
 #include "domain/refusal_summary.h"
@@ -27,6 +28,9 @@ inline constexpr const char* kFirstPartyClientId = "licsat-admin";
 
 // The exact words field managers display for every client-authentication failure.
 inline constexpr const char* kGrantNotFound = "Grant not found. Ensure that the given grant details are correct.";
+
+// The longest `scope` a token request may carry (400 invalid_scope past it).
+inline constexpr size_t kMaxScopeBytes = 1024;
 
 struct TokenPolicy {
   int64_t access_ttl = 3600;
@@ -154,6 +158,11 @@ class TokenService {
   OAuthError refuse(const TokenRequest& req, const std::string& actor, const std::string& reason, OAuthError err,
                     bool counts_for_client);
   std::optional<OAuthError> throttled(const TokenRequest& req);
+  // A client ID as the Event Log may keep it: as is when it names a grant (or the built-in
+  // client), else its fingerprint (domain::NameFingerprint), never a possible secret in clear.
+  std::string client_label(const std::string& client_id);
+  // The same for a user name: as is when it names a user, else its fingerprint.
+  std::string user_label(const std::string& name);
   void write_throttled_summaries(const std::vector<domain::RefusalSummary::Summary>& due);
 
   store::AuthStore& store_;
@@ -163,6 +172,7 @@ class TokenService {
   std::string hash_key_;
   crypto::KeyedHasher token_hasher_;   // keyed_hash(hash_key_, "token:" + …)
   crypto::KeyedHasher secret_hasher_;  // keyed_hash(hash_key_, "client-secret:" + …)
+  domain::NameFingerprint fingerprint_;  // names that match no grant or user
   TokenPolicy policy_;
   FailureThrottle throttle_;
   // Throttled requests (429) are not each written to the Event Log: the first from an address

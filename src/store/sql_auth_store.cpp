@@ -106,6 +106,14 @@ Result<std::vector<User>> SqlStore::list_users() {
 
 Status SqlStore::set_user_locked(const std::string& name, bool locked, const Event& e) {
   return db_->transact(TxMode::kWrite, [&](Connection& c) -> Status {
+    // A lock ends the user's sessions for good: locking revokes their tokens, and so does
+    // unlocking a user who was locked (a lock set by the lockout with duration 0 stopped their
+    // tokens without revoking them), so an unlock never brings back a token the lock ended.
+    if (auto r = c.exec("UPDATE tokens SET revoked = 1 WHERE username = $1 AND revoked = 0 AND "
+                        "($2 = 1 OR EXISTS (SELECT 1 FROM users WHERE name = $1 AND locked <> 0))",
+                        {name, int64_t{locked}});
+        !r)
+      return fail(r.error());
     if (auto s = change_one(c, "UPDATE users SET locked = $1, failed_logins = 0, first_failure_at = 0, locked_until = 0, lockouts = 0 "
                             "WHERE name = $2",
                             {int64_t{locked}, name}, "user '" + name + "'");

@@ -285,8 +285,10 @@ TEST(Security, ALockoutFromTheNetworkIsTemporaryAndLeavesLiveSessionsAlone) {
   ASSERT_EQ(users.status, 200) << users.body;
   auto u = users.json()["users"][0];
   EXPECT_EQ(u["name"], "admin");
-  EXPECT_EQ(u["locked"], true) << users.body;
-  EXPECT_TRUE(u.contains("locked_until")) << users.body;
+  // The lock is for the address the failures came from only (issue 21 item 3).
+  EXPECT_EQ(u["locked"], false) << users.body;
+  ASSERT_TRUE(u.contains("locked_from")) << users.body;
+  EXPECT_EQ(u["locked_from"].size(), 1u) << users.body;
   EXPECT_EQ(s.post("/api/v1/admin/users/admin/unlock", "", bearer).status, 200);
   EXPECT_EQ(password_login(s, "admin", kAdminPassword).status, 200);
 }
