@@ -10,6 +10,7 @@
 
 #include "core/crypto.h"
 #include "store/migrations.h"
+#include "store/timed_database.h"
 
 namespace licsat::api {
 
@@ -61,7 +62,10 @@ Result<std::unique_ptr<App>> build_app(const ServerConfig& cfg, std::string* adm
   }
   auto db = store::open_database(url, std::max(8, cfg.threads * 4));
   if (!db) return fail(db.error());
-  app->db = std::move(*db);
+  // Write transactions and group commits are measured for /metrics.
+  app->server_metrics = std::make_unique<ServerMetrics>();
+  app->db = std::make_shared<store::TimedDatabase>(std::move(*db), app->server_metrics->commit_seconds(),
+                                                   app->server_metrics->group_commit_size());
   auto applied = store::migrate(*app->db);
   if (!applied) return fail(applied.error());
   app->store = store::make_sql_store(app->db);
@@ -129,6 +133,8 @@ Result<std::unique_ptr<App>> build_app(const ServerConfig& cfg, std::string* adm
       if (admin_password_note) *admin_password_note = path;
     }
   }
+
+  app->server_metrics->attach(*app);
 
   add_system_routes(*app);
   add_oauth_routes(*app);
