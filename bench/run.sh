@@ -8,3 +8,8 @@ for b in healthz.sh tokens.sh usage_ingest.sh tokens_pg_vs_sqlite.sh scale.sh; d
   echo "== $b"
   bash "$here/$b" "$build"
 done
+# The metrics registry's increment cost (bench/metrics_cost.cpp).
+if [[ -x "$build/metrics_cost" ]]; then
+  echo "== metrics_cost"
+  "$build/metrics_cost"
+fi

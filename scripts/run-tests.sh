@@ -9,6 +9,7 @@
 #      several-nodes tests of tests/e2e/multinode_test.cpp run only here).
 #
 #   3. The fuzz smoke (scripts/fuzz-smoke.sh): regressions replayed, then a short fuzz per target.
+#      Before it, scripts/test-prometheus-rules.sh (promtool) checks packaging/prometheus/.
 #
 # Exit 0 only when every phase passes. Nothing here uses a system PostgreSQL cluster.
 #
@@ -116,6 +117,10 @@ if [[ " $backends " == *" postgres "* ]]; then
   phase "postgres: e2e suite" ctest --test-dir "$build" -L e2e --no-tests=error -j "$jobs" --timeout 600
   unset LICSAT_E2E_PG_URL
 fi
+
+# The Prometheus alert rules and dashboard shipped in packaging/prometheus/ (promtool).
+order+=("prometheus rules")
+phase "prometheus rules" bash scripts/test-prometheus-rules.sh
 
 # The Debian package, installed and removed for real (scripts/test-deb.sh: root only, else it
 # says it skipped). LICSAT_TEST_DEB=0 skips it.

@@ -13,6 +13,7 @@
 #include "http/message.h"
 #include "store/event_tap.h"
 #include "store/migrations.h"
+#include "store/timed_database.h"
 
 namespace licsat::api {
 
@@ -97,6 +98,20 @@ Result<std::unique_ptr<App>> build_app(const ServerConfig& cfg, std::string* adm
   if (!db) return fail(db.error());
   app->db = std::move(*db);
   if (auto s = start_syslog(*app); !s) return fail(s.error());
+  // Write transactions and group commits are measured for /metrics (outermost, so that the group
+  // commit finds the timer; the syslog tap, when on, is inside it).
+  app->server_metrics = std::make_unique<ServerMetrics>();
+  app->db = std::make_shared<store::TimedDatabase>(app->db, app->server_metrics->commit_seconds(),
+                                                   app->server_metrics->group_commit_size());
+  if (app->syslog) {
+    syslog::Sink* out = app->syslog.get();
+    app->server_metrics->registry().callback(
+        "licsat_syslog_queue_depth", "Event Log records waiting to be sent to syslog (every target)", "gauge", {},
+        [out] { return std::vector<metrics::Sample>{{{}, static_cast<double>(out->depth())}}; });
+    app->server_metrics->registry().callback(
+        "licsat_syslog_dropped_total", "Event Log records not sent to syslog because a target's queue was full",
+        "counter", {}, [out] { return std::vector<metrics::Sample>{{{}, static_cast<double>(out->dropped())}}; });
+  }
   auto applied = store::migrate(*app->db);
   if (!applied) return fail(applied.error());
   app->store = store::make_sql_store(app->db);
@@ -164,6 +179,8 @@ Result<std::unique_ptr<App>> build_app(const ServerConfig& cfg, std::string* adm
       if (admin_password_note) *admin_password_note = path;
     }
   }
+
+  app->server_metrics->attach(*app);
 
   add_system_routes(*app);
   add_oauth_routes(*app);

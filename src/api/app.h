@@ -3,8 +3,11 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
+#include "api/metrics_access.h"
+#include "api/server_metrics.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/syslog_sink.h"
@@ -25,6 +28,9 @@ namespace licsat::api {
 
 struct App {
   ServerConfig config;
+  // The families of /metrics beyond HTTP (api/server_metrics.h). Declared first, so destroyed
+  // last: the database, the store's writer thread and the services count into it to the end.
+  std::unique_ptr<ServerMetrics> server_metrics;
   // The Event Log to syslog ([event_log] syslog); null when no target is set. Declared first so
   // that it outlives everything that writes events.
   std::unique_ptr<syslog::Sink> syslog;
@@ -41,6 +47,7 @@ struct App {
   std::unique_ptr<oauth::TokenService> tokens;
   std::unique_ptr<domain::LicenseService> licensing;
   http::Metrics metrics;
+  std::optional<MetricsAccess> metrics_access;  // who may read GET /metrics (api/metrics_access.h)
   http::Router router;
   // The upstream link (issue 7). `upstream` exists on every server (configured() is false on an
   // authority); the scheduler only on a satellite, started by `licsat serve`. Declared last so

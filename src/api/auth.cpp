@@ -3,22 +3,17 @@
 #include <nlohmann/json.hpp>
 
 namespace licsat::api {
-namespace {
 
-// A bearer refusal's Event Log record, through the refusal summary: the first from an address
-// in a minute is written at once, the others of that minute as one event with their count.
-void record_bearer_refusal(App& app, const http::Request& req, const std::string& reason) {
+void record_bearer_refusal(App& app, const http::Request& req, const std::string& reason, const std::string& action) {
   std::string detail = req.method + " " + domain::clip_text(req.path, domain::kMaxEventPathBytes) + ": " + reason;
   auto o = app.bearer_refusals->refuse(req.peer, detail);
   if (o.write_now) {
     if (o.address != req.peer)
       detail += " (further refusals from addresses new this minute are counted under \"" + o.address + "\")";
-    app.events->record(app.events->make("(bearer)", req.peer, "api.auth", "failure", detail));
+    app.events->record(app.events->make("(bearer)", req.peer, action, "failure", detail));
   }
   write_bearer_summaries(app, o.due);
 }
-
-}  // namespace
 
 void write_bearer_summaries(App& app, const std::vector<domain::RefusalSummary::Summary>& due) {
   for (const auto& d : due) {

@@ -44,6 +44,11 @@ http::GuardedHandler with_role(App& app, domain::Role need, F f) {
 // minute has ended; the housekeeping thread calls it, so the count of a burst's last refusals is
 // written although no later refusal comes.
 void write_ended_refusal_summaries(App& app);
+// A refusal's Event Log record (`action`: api.auth, metrics.auth), through the refusal summary:
+// the first from an address in a minute is written at once, the others of that minute as one
+// event with their count.
+void record_bearer_refusal(App& app, const http::Request& req, const std::string& reason,
+                           const std::string& action = "api.auth");
 // Writes summaries of bearer refusals (see domain::RefusalSummary).
 void write_bearer_summaries(App& app, const std::vector<domain::RefusalSummary::Summary>& due);
 

@@ -2,6 +2,7 @@
 // accounts, virtual accounts, licenses, alerts, devices, usage reports and device registration
 // tokens. Viewers read, operators also report usage, admins also create registration tokens.
 #include <algorithm>
+#include <chrono>
 
 #include <nlohmann/json.hpp>
 
@@ -206,17 +207,38 @@ Response devices(App& app, Request& req) {
   return http::json_response(200, body);
 }
 
+// The `outcome` label of a usage report refused with `e`.
+const char* usage_outcome_of(const Error& e) {
+  switch (e.code) {
+    case ErrorCode::kInvalidArgument: return "invalid";
+    case ErrorCode::kNotFound: return "not_found";
+    case ErrorCode::kConflict:
+    case ErrorCode::kAlreadyExists: return "conflict";
+    default: return "error";
+  }
+}
+
 Response usage(App& app, Request& req, const oauth::Principal& p) {
+  auto started = std::chrono::steady_clock::now();
+  size_t devices = 0;
+  auto counted = [&](const std::string& outcome, Response r) {
+    if (app.server_metrics)
+      app.server_metrics->usage_report(
+          outcome, devices, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    return r;
+  };
   auto report = parse_usage_report(req.body);
-  if (!report) return error_of(report.error());
+  if (!report) return counted(usage_outcome_of(report.error()), error_of(report.error()));
+  devices = report->devices.size();
   auto out = app.licensing->report_usage(req.params["account"], req.params["va"], std::move(*report), "", actor_of(p, req));
-  if (!out) return error_of(out.error());
+  if (!out) return counted(usage_outcome_of(out.error()), error_of(out.error()));
   const auto& ack = out->ack;
-  return http::json_response(200, {{"reportId", ack.report_id},
-                                   {"status", "accepted"},
-                                   {"devices", ack.devices},
-                                   {"warnings", ack.warnings},
-                                   {"at", format_iso8601(ack.at)}});
+  return counted(out->repeat ? "repeat" : "accepted",
+                 http::json_response(200, {{"reportId", ack.report_id},
+                                           {"status", "accepted"},
+                                           {"devices", ack.devices},
+                                           {"warnings", ack.warnings},
+                                           {"at", format_iso8601(ack.at)}}));
 }
 
 json token_json(const domain::RegistrationToken& t, int64_t now) {

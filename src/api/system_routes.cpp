@@ -2,6 +2,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/app.h"
+#include "api/auth.h"
 #include "http/web_assets.h"
 
 namespace licsat::api {
@@ -13,7 +14,16 @@ void add_system_routes(App& app) {
     if (!s) return http::json_response(503, {{"status", "unavailable"}, {"reason", "database unavailable"}});
     return http::json_response(200, {{"status", "ok"}, {"version", LICSAT_VERSION}});
   });
-  app.router.add("GET", "/metrics", [&app](http::Request&) {
+  app.router.add("GET", "/metrics", [&app](http::Request& req) {
+    // The local host, the ranges of [metrics] allow, or the bearer token of [metrics] token_file.
+    if (app.metrics_access) {
+      if (auto why = app.metrics_access->refusal(req.peer, req.header("authorization"))) {
+        record_bearer_refusal(app, req, *why, "metrics.auth");
+        return http::error_response(403, "access_denied",
+                                    "GET /metrics is open to the local host, the address ranges of [metrics] allow "
+                                    "and the bearer token of [metrics] token_file only.");
+      }
+    }
     http::Response r;
     r.content_type = "text/plain; version=0.0.4";
     r.body = app.metrics.render();

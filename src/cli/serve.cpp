@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "api/app.h"
+#include "api/metrics_access_config.h"
 #include "cli/boot_wait.h"
 #include "cli/commands.h"
 #include "cli/housekeeping.h"
@@ -75,6 +76,13 @@ int serve(ServeFlags& f) {
     std::cerr << "licsat serve: " << app.error().message << "\n";
     return kFailure;
   }
+  // Who may read /metrics besides the local host: [metrics] of the config file.
+  auto metrics_access = api::metrics_access_from_config_file(file, (*app)->hash_key);
+  if (!metrics_access) {
+    std::cerr << "licsat serve: " << metrics_access.error().message << "\n";
+    return kUsage;
+  }
+  (*app)->metrics_access = std::move(*metrics_access);
   if (cert.empty()) {
     cert = cfg->data_dir + "/tls/cert.pem";
     key = cfg->data_dir + "/tls/key.pem";

@@ -12,6 +12,7 @@
 #include <limits>
 #include <type_traits>
 
+#include "core/cidr.h"
 #include "core/syslog_target.h"
 
 namespace licsat {
@@ -131,6 +132,13 @@ const std::map<std::string, Setter>& setters() {
       c.upstream.insecure = *b;
       return {};
     };
+    // [metrics]: checked here with every other key (a bad range stops the start, naming the key);
+    // api::metrics_access_from_config_file reads the values for the server's MetricsAccess.
+    m["metrics.allow"] = [](ServerConfig&, const std::string& k, const std::string& v) -> Status {
+      if (auto ranges = parse_cidrs(split_list(v)); !ranges) return fail(Error::invalid(k + ": " + ranges.error().message));
+      return {};
+    };
+    m["metrics.token_file"] = [](ServerConfig&, const std::string&, const std::string&) -> Status { return {}; };
     m["upstream.interval"] = integer([](ServerConfig& c) -> int64_t& { return c.upstream.interval; }, true, 60);
     return m;
   }();

@@ -66,6 +66,11 @@ void EventLog::flush() {
   flushed_.wait(l, [&] { return written_ >= target; });
 }
 
+size_t EventLog::depth() const {
+  std::lock_guard l(mu_);
+  return queue_.size();
+}
+
 void EventLog::run() {
   pthread_setname_np(pthread_self(), "licsat-events");
   std::unique_lock l(mu_);
@@ -81,6 +86,7 @@ void EventLog::run() {
     queue_.clear();
     l.unlock();
     auto s = store_.append_events(batch);
+    if (!s) dropped_.fetch_add(batch.size(), std::memory_order_relaxed);
     if (!s) log::error("event log write failed", {{"events", std::to_string(batch.size())}, {"error", s.error().message}});
     l.lock();
     written_ += batch.size();

@@ -4,6 +4,7 @@
 // written by the store in the same transaction as the change (see AuthStore).
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -43,19 +44,24 @@ class EventLog {
   void record(Event e);
   // Writes everything queued so far; returns once it is stored.
   void flush();
+  // Events queued and not yet written (/metrics).
+  size_t depth() const;
+  // Events lost because their batch's write failed (logged; /metrics).
+  uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
 
  private:
   static constexpr size_t kBatch = 256;
   void run();
   store::AuthStore& store_;
   const Clock& clock_;
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::condition_variable cv_;
   std::condition_variable flushed_;
   std::deque<Event> queue_;
   uint64_t queued_ = 0, written_ = 0;
   bool stop_ = false;
   bool flush_wanted_ = false;
+  std::atomic<uint64_t> dropped_{0};
   std::thread worker_;
 };
 

@@ -37,7 +37,7 @@ void Metrics::limit_hit(const std::string& which) { std::lock_guard l(mu_); ++li
 void Metrics::unauthenticated(const std::string& route) { std::lock_guard l(mu_); ++unauthenticated_[route]; }
 
 std::string Metrics::render() const {
-  std::lock_guard l(mu_);
+  std::unique_lock l(mu_);
   std::string o;
   o += "# HELP licsat_http_requests_total HTTP requests by route pattern and status.\n";
   o += "# TYPE licsat_http_requests_total counter\n";
@@ -64,7 +64,11 @@ std::string Metrics::render() const {
   o += fmt::format("licsat_open_connections {}\n", open_connections_);
   o += "# HELP licsat_uptime_seconds Seconds since the server started.\n# TYPE licsat_uptime_seconds gauge\n";
   o += fmt::format("licsat_uptime_seconds {}\n", steady_seconds() - started_);
-  for (const auto& section : sections_) o += section();
+  // Sections run outside the lock: one may refresh a snapshot from the database (the license
+  // gauges), and requests must not wait on that to count themselves.
+  auto sections = sections_;
+  l.unlock();
+  for (const auto& section : sections) o += section();
   return o;
 }
 

@@ -120,8 +120,9 @@ std::string TokenService::user_label(const std::string& name) {
   return fingerprint_(name);
 }
 
-OAuthError TokenService::refuse(const TokenRequest& req, const std::string& actor, const std::string& reason,
-                                OAuthError err, bool counts_for_client) {
+OAuthError TokenService::refuse(const TokenRequest& req, const std::string& actor, Refusal why,
+                                const std::string& reason, OAuthError err, bool counts_for_client) {
+  count_refusal(why);
   events_.record(events_.make(clip(actor), req.source_ip, "token.issue", "failure",
                               "grant_type=" + req.grant_type.substr(0, 64) + ": " + reason));
   throttle_.add_failure("ip:" + req.source_ip);
@@ -143,6 +144,7 @@ std::optional<OAuthError> TokenService::throttled(const TokenRequest& req) {
   if (!req.client_id.empty())
     wait = std::max(wait, throttle_.retry_after(client_key(req), policy_.client_failures_per_minute));
   if (wait == 0) return std::nullopt;
+  count_refusal(Refusal::kThrottled);
   auto o = throttled_refusals_.refuse(req.source_ip, "throttled: too many failed attempts");
   if (o.write_now) {
     std::string detail = "grant_type=" + req.grant_type.substr(0, 64) + ": throttled: too many failed attempts";
@@ -158,12 +160,13 @@ std::optional<OAuthError> TokenService::throttled(const TokenRequest& req) {
 std::expected<TokenService::Client, OAuthError> TokenService::authenticate_client(const TokenRequest& req,
                                                                                    const std::string& action) {
   if (req.client_id.empty()) {
+    count_refusal(Refusal::kInvalidRequest);
     events_.record(events_.make("(none)", req.source_ip, action, "failure", "no client_id given"));
     return std::unexpected(invalid_request_error("The client_id parameter (or HTTP Basic client authentication) is missing."));
   }
   if (req.client_id == kFirstPartyClientId) {
     if (req.client_secret_given && !req.client_secret.empty())
-      return std::unexpected(refuse(req, req.client_id, "the built-in client takes no secret", invalid_client_error(), true));
+      return std::unexpected(refuse(req, req.client_id, Refusal::kBadSecret, "the built-in client takes no secret", invalid_client_error(), true));
     return Client{std::nullopt, req.client_id};
   }
   auto found = store_.find_grant_by_client_id(req.client_id);
@@ -176,13 +179,13 @@ std::expected<TokenService::Client, OAuthError> TokenService::authenticate_clien
   const std::string& want = *found ? (*found)->secret_hash : dummy_secret_hash_;
   bool secret_ok = crypto::equal_ct(given, want);
   if (!*found)
-    return std::unexpected(refuse(req, fingerprint_(req.client_id), "unknown client id (kept as its fingerprint)",
-                                  invalid_client_error(), true));
+    return std::unexpected(refuse(req, fingerprint_(req.client_id), Refusal::kUnknownClient,
+                                  "unknown client id (kept as its fingerprint)", invalid_client_error(), true));
   const domain::Grant& g = **found;
   if (!secret_ok || !req.client_secret_given)
-    return std::unexpected(refuse(req, req.client_id, "bad client secret (grant '" + g.name + "')", invalid_client_error(), true));
+    return std::unexpected(refuse(req, req.client_id, Refusal::kBadSecret, "bad client secret (grant '" + g.name + "')", invalid_client_error(), true));
   if (g.expires != 0 && g.expires <= clock_.now())
-    return std::unexpected(refuse(req, req.client_id, "grant '" + g.name + "' expired", invalid_client_error(), true));
+    return std::unexpected(refuse(req, req.client_id, Refusal::kExpired, "grant '" + g.name + "' expired", invalid_client_error(), true));
   return Client{g, req.client_id};
 }
 
@@ -217,8 +220,12 @@ void TokenService::store_async(PendingTokens pending,
       std::move(pending.rows), std::move(pending.event), std::move(pending.grant_secret_hash),
       [this, committed = std::move(committed), client_id = std::move(client_id), ip = std::move(pending.source_ip),
        grant = std::move(pending.grant_name)](const Status& s) {
-        if (s) return committed(std::nullopt);
+        if (s) {
+          count_issued("client_credentials");
+          return committed(std::nullopt);
+        }
         if (s.error().code != ErrorCode::kUnauthenticated) return committed(not_stored_error());
+        count_refusal(Refusal::kBadSecret);
         events_.record(events_.make(clip(client_id), ip, "token.issue", "failure",
                                     "grant_type=client_credentials: the secret of grant '" + grant +
                                         "' was replaced (or the grant deleted) while the token was issued"));
@@ -229,11 +236,13 @@ void TokenService::store_async(PendingTokens pending,
 std::expected<TokenService::Client, OAuthError> TokenService::preflight(const TokenRequest& req) {
   if (auto t = throttled(req)) return std::unexpected(*t);
   if (req.grant_type.empty()) {
+    count_refusal(Refusal::kInvalidRequest);
     events_.record(events_.make(client_label(req.client_id), req.source_ip, "token.issue",
                                 "failure", "no grant_type given"));
     return std::unexpected(invalid_request_error("The grant_type parameter is missing."));
   }
   if (req.grant_type != "password" && req.grant_type != "client_credentials" && req.grant_type != "refresh_token") {
+    count_refusal(Refusal::kUnsupportedGrantType);
     events_.record(events_.make(client_label(req.client_id), req.source_ip, "token.issue",
                                 "failure", "unsupported grant_type '" + req.grant_type.substr(0, 64) + "'"));
     std::string m = "grant_type must be password, client_credentials or refresh_token.";
@@ -254,16 +263,17 @@ std::expected<TokenService::Client, OAuthError> TokenService::preflight(const To
   const auto& g = client->grant;
   if (req.grant_type == "client_credentials" && (!g || g->type != GrantType::kClientCredentials)) {
     std::string what = g ? "Resource Owner Grant '" + g->name + "'" : std::string("the built-in client");
-    return std::unexpected(refuse(req, req.client_id, "wrong grant type: " + what + " used with grant_type=client_credentials",
+    return std::unexpected(refuse(req, req.client_id, Refusal::kWrongGrantType, "wrong grant type: " + what + " used with grant_type=client_credentials",
                                   invalid_client_error(), true));
   }
   if ((req.grant_type == "password" || req.grant_type == "refresh_token") && g && g->type != GrantType::kResourceOwner) {
-    return std::unexpected(refuse(req, req.client_id,
+    return std::unexpected(refuse(req, req.client_id, Refusal::kWrongGrantType,
                                   "wrong grant type: Client Credentials Grant '" + g->name + "' used with grant_type=" +
                                       req.grant_type,
                                   invalid_client_error(), true));
   }
   if (g && !console_enabled()) {
+    count_refusal(Refusal::kConsoleDisabled);
     events_.record(events_.make(req.client_id, req.source_ip, "token.issue", "failure", "API console disabled"));
     std::string m = "The API console is disabled on this server. An administrator can enable it in the API Tool Kit.";
     return std::unexpected(OAuthError{403, "access_denied", m, m, 0});
@@ -301,6 +311,7 @@ IssuedTokens TokenService::mint(const Client& c, const std::string& username, Ro
 
 std::expected<IssuedTokens, OAuthError> TokenService::password_grant(const TokenRequest& req, const Client& c) {
   if (req.username.empty() || req.password.empty()) {
+    count_refusal(Refusal::kInvalidRequest);
     events_.record(events_.make(req.client_id, req.source_ip, "token.issue", "failure", "username or password missing"));
     return std::unexpected(invalid_request_error("The username and password parameters are required for grant_type=password."));
   }
@@ -311,6 +322,7 @@ std::expected<IssuedTokens, OAuthError> TokenService::password_grant(const Token
                                       "The license database is unavailable. Try again shortly.", 0});
   if (!user && user.error() == domain::LoginFailure::kBusy) {
     // Not a failure of the caller's: nothing was verified, nothing is counted toward a lock.
+    count_refusal(Refusal::kThrottled);
     auto o = throttled_refusals_.refuse(req.source_ip, "password verifications at their limit");
     if (o.write_now)
       events_.record(events_.make(client_label(req.client_id), req.source_ip, "token.issue", "failure",
@@ -324,6 +336,7 @@ std::expected<IssuedTokens, OAuthError> TokenService::password_grant(const Token
   if (!user && user.error() == domain::LoginFailure::kDelayed) {
     // Many addresses failed for this name; this one has not logged in as it before: it waits.
     int64_t wait = std::max<int64_t>(1, info.delayed_until - clock_.now());
+    count_refusal(Refusal::kThrottled);
     auto o = throttled_refusals_.refuse(req.source_ip, "delayed: many addresses failed for this user name");
     if (o.write_now)
       events_.record(events_.make(client_label(req.client_id), req.source_ip, "token.issue", "failure",
@@ -341,6 +354,7 @@ std::expected<IssuedTokens, OAuthError> TokenService::password_grant(const Token
                                                                                   : req.username.substr(0, 64);
     std::string reason = domain::login_failure_reason(user.error()) + " for '" + who + "'";
     if (info.locked_now) {
+      if (metrics_) metrics_->user_locked();
       std::string how = info.locked_until == 0
                             ? std::string(" until an administrator unlocks it")
                             : " for " + std::to_string((info.locked_until - clock_.now() + 59) / 60) +
@@ -355,22 +369,24 @@ std::expected<IssuedTokens, OAuthError> TokenService::password_grant(const Token
                                   " s between attempts"));
     if (user.error() == domain::LoginFailure::kLocked) {
       std::string m = "User account '" + req.username + "' is locked. Ask an administrator to unlock it.";
-      return std::unexpected(refuse(req, req.client_id, reason, OAuthError{400, "invalid_grant", m, m, 0}, false));
+      return std::unexpected(refuse(req, req.client_id, Refusal::kLocked, reason, OAuthError{400, "invalid_grant", m, m, 0}, false));
     }
     if (user.error() == domain::LoginFailure::kLockedTemporarily) {
       int64_t minutes = std::max<int64_t>(1, (info.locked_until - clock_.now() + 59) / 60);
       std::string m = "User account '" + req.username + "' is locked after repeated failed logins. Try again in " +
                       std::to_string(minutes) + (minutes == 1 ? " minute" : " minutes") +
                       ", or ask an administrator to unlock it.";
-      return std::unexpected(refuse(req, req.client_id, reason, OAuthError{400, "invalid_grant", m, m, 0}, false));
+      return std::unexpected(refuse(req, req.client_id, Refusal::kLocked, reason, OAuthError{400, "invalid_grant", m, m, 0}, false));
     }
     std::string m = "Invalid user credentials: the user name or password is incorrect.";
-    return std::unexpected(refuse(req, req.client_id, reason, OAuthError{400, "invalid_grant", m, m, 0}, false));
+    Refusal why = user.error() == domain::LoginFailure::kUnknownUser ? Refusal::kUnknownUser : Refusal::kBadPassword;
+    return std::unexpected(refuse(req, req.client_id, why, reason, OAuthError{400, "invalid_grant", m, m, 0}, false));
   }
   std::vector<domain::Token> rows;
   IssuedTokens out = mint(c, user->name, user->role, req.scope.empty() ? kDefaultScope : req.scope, true, rows);
   if (auto s = store_.insert_tokens(rows); !s)
     return std::unexpected(not_stored_error());
+  count_issued("password");
   events_.record(events_.make(user->name, req.source_ip, "token.issue", "success",
                               "grant_type=password client_id " + c.client_id +
                                   (c.grant ? " (grant '" + c.grant->name + "')" : std::string(" (built-in client)"))));
@@ -382,6 +398,7 @@ std::expected<IssuedTokens, OAuthError> TokenService::client_credentials_grant(c
   IssuedTokens out = mint(c, "", c.grant->role, req.scope.empty() ? kDefaultScope : req.scope, false, rows);
   if (auto s = store_.insert_tokens(rows); !s)
     return std::unexpected(not_stored_error());
+  count_issued("client_credentials");
   events_.record(events_.make(c.client_id, req.source_ip, "token.issue", "success",
                               "grant_type=client_credentials (grant '" + c.grant->name + "')"));
   return out;
@@ -389,6 +406,7 @@ std::expected<IssuedTokens, OAuthError> TokenService::client_credentials_grant(c
 
 std::expected<IssuedTokens, OAuthError> TokenService::refresh_grant(const TokenRequest& req, const Client& c) {
   if (req.refresh_token.empty()) {
+    count_refusal(Refusal::kInvalidRequest);
     events_.record(events_.make(req.client_id, req.source_ip, "token.issue", "failure", "refresh_token missing"));
     return std::unexpected(invalid_request_error("The refresh_token parameter is required for grant_type=refresh_token."));
   }
@@ -398,14 +416,14 @@ std::expected<IssuedTokens, OAuthError> TokenService::refresh_grant(const TokenR
   if (!found) return std::unexpected(OAuthError{503, "temporarily_unavailable", "The license database is unavailable.",
                                                 "The license database is unavailable. Try again shortly.", 0});
   if (!*found || (*found)->token.kind != domain::TokenKind::kRefresh)
-    return std::unexpected(refuse(req, req.client_id, "unknown refresh token", bad, true));
+    return std::unexpected(refuse(req, req.client_id, Refusal::kBadRefreshToken, "unknown refresh token", bad, true));
   const auto& rec = **found;
   if (rec.token.client_id != c.client_id)
-    return std::unexpected(refuse(req, req.client_id, "refresh token belongs to another client", bad, true));
+    return std::unexpected(refuse(req, req.client_id, Refusal::kBadRefreshToken, "refresh token belongs to another client", bad, true));
   if (rec.token.revoked) {
     // A used refresh token presented again: someone holds a copy. End the whole session.
     (void)store_.revoke_tokens_of(rec.token.client_id, rec.token.username);
-    return std::unexpected(refuse(req, req.client_id,
+    return std::unexpected(refuse(req, req.client_id, Refusal::kRefreshTokenReused,
                                   "refresh token reused; every token of user '" + rec.token.username + "' for this client revoked",
                                   bad, true));
   }
@@ -415,18 +433,19 @@ std::expected<IssuedTokens, OAuthError> TokenService::refresh_grant(const TokenR
                           ? "refresh token expired (session idle for more than " +
                                 std::to_string(policy_.session_idle_timeout) + " s)"
                           : std::string("refresh token expired");
-    return std::unexpected(refuse(req, req.client_id, why, bad, true));
+    return std::unexpected(refuse(req, req.client_id, Refusal::kBadRefreshToken, why, bad, true));
   }
   if (rec.user_locked) {
     std::string lm = "User account '" + rec.token.username + "' is locked. Ask an administrator to unlock it.";
-    return std::unexpected(refuse(req, req.client_id, "user locked", OAuthError{400, "invalid_grant", lm, lm, 0}, false));
+    return std::unexpected(refuse(req, req.client_id, Refusal::kLocked, "user locked", OAuthError{400, "invalid_grant", lm, lm, 0}, false));
   }
   std::vector<domain::Token> rows;
   IssuedTokens out = mint(c, rec.token.username, rec.token.role, rec.token.scope, true, rows);
   auto rotated = store_.rotate_refresh_token(rec.token.hash, rows);
   if (!rotated) return std::unexpected(OAuthError{503, "temporarily_unavailable", "The token could not be stored.",
                                                   "The license database is unavailable. Try again shortly.", 0});
-  if (!*rotated) return std::unexpected(refuse(req, req.client_id, "refresh token used concurrently", bad, true));
+  if (!*rotated) return std::unexpected(refuse(req, req.client_id, Refusal::kBadRefreshToken, "refresh token used concurrently", bad, true));
+  count_issued("refresh_token");
   events_.record(events_.make(rec.token.username, req.source_ip, "token.refresh", "success", "client_id " + c.client_id));
   return out;
 }

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <expected>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -16,6 +17,7 @@
 #include "domain/grants.h"
 #include "domain/name_fingerprint.h"
 #include "oauth/throttle.h"
+#include "oauth/token_metrics.h"
 #include "store/auth_store.h"
 #include "domain/refusal_summary.h"
 
@@ -126,6 +128,10 @@ class TokenService {
   // Writes the summaries of throttled requests whose minute has ended (housekeeping, on a timer).
   void write_ended_refusal_summaries();
 
+  // Counts tokens issued, refusals by reason and users locked in `registry` from now on (the
+  // server attaches it once at start; without it nothing is counted).
+  void attach_metrics(metrics::Registry& registry) { metrics_ = std::make_unique<TokenMetrics>(registry); }
+
   bool console_enabled();
   Status set_console_enabled(bool enabled, const domain::Actor& by);
 
@@ -155,8 +161,14 @@ class TokenService {
   std::expected<IssuedTokens, OAuthError> refresh_grant(const TokenRequest& req, const Client& c);
   IssuedTokens mint(const Client& c, const std::string& username, domain::Role role, const std::string& scope,
                     bool with_refresh, std::vector<domain::Token>& rows);
-  OAuthError refuse(const TokenRequest& req, const std::string& actor, const std::string& reason, OAuthError err,
-                    bool counts_for_client);
+  OAuthError refuse(const TokenRequest& req, const std::string& actor, Refusal why, const std::string& reason,
+                    OAuthError err, bool counts_for_client);
+  void count_refusal(Refusal why) {
+    if (metrics_) metrics_->refused(why);
+  }
+  void count_issued(const std::string& grant_type) {
+    if (metrics_) metrics_->issued(grant_type);
+  }
   std::optional<OAuthError> throttled(const TokenRequest& req);
   // A client ID as the Event Log may keep it: as is when it names a grant (or the built-in
   // client), else its fingerprint (domain::NameFingerprint), never a possible secret in clear.
@@ -182,6 +194,7 @@ class TokenService {
   std::string dummy_secret_hash_;
   std::atomic<int64_t> console_checked_at_{-1};
   std::atomic<bool> console_enabled_{true};
+  std::unique_ptr<TokenMetrics> metrics_;
 };
 
 // Error values of the token endpoint, so that the words are written once.

@@ -2,6 +2,8 @@
 
 #include <pthread.h>
 
+#include "store/timed_database.h"
+
 namespace licsat::store {
 
 GroupCommit::~GroupCommit() {
@@ -47,6 +49,8 @@ Status GroupCommit::run(Work work) {
 }
 
 void GroupCommit::writer_loop() {
+  // A database measured for /metrics also counts the writes per batch.
+  auto* timed = dynamic_cast<TimedDatabase*>(&db_);
   std::vector<Entry> batch;
   std::unique_lock l(mu_);
   bool busy = false;  // entries arrived while the last batch committed: the load is sustained
@@ -70,6 +74,7 @@ void GroupCommit::writer_loop() {
       queue_.erase(queue_.begin(), cut);
     }
     l.unlock();
+    if (timed) timed->group_committed(batch.size());
     commit(batch);
     batch.clear();
     l.lock();

@@ -125,7 +125,15 @@ Status UpstreamSync::queue_pending() {
   }
 }
 
+void UpstreamSync::attach_metrics(metrics::Registry& registry) {
+  failures_ = &registry.counter("licsat_upstream_sync_failures_total",
+                                "Failed syncs with the authority, by kind (connect, tls, certificate, timeout, "
+                                "invalid_client, server, rejected, config, store, ...).",
+                                {"reason"}, 32);
+}
+
 void UpstreamSync::record(const SyncOutcome& o, const domain::Actor& by) {
+  if (!o.ok && failures_) failures_->with({o.reason.empty() ? "other" : o.reason}).inc();
   std::string t = std::to_string(o.finished);
   (void)settings_.set_setting(kSettingLastAttempt, t, std::nullopt);
   if (o.ok) {
@@ -158,17 +166,27 @@ SyncOutcome UpstreamSync::run_online(const domain::Actor& by) {
     o.finished = clock_.now();
     o.error = std::move(error);
     o.ok = o.error.empty();
+    if (!o.ok && o.reason.empty()) o.reason = "store";
     if (auto n = sync_.pending_count(); n) o.pending = *n;
     record(o, by);
     return o;
   };
-  if (!configured()) return finish("this server has no upstream; it is an authority");
+  if (!configured()) {
+    o.reason = "config";
+    return finish("this server has no upstream; it is an authority");
+  }
 
   auto secret = client_secret();
-  if (!secret) return finish(secret.error().message);
+  if (!secret) {
+    o.reason = "config";
+    return finish(secret.error().message);
+  }
   manager::ClientOptions http{cfg_.url, cfg_.ca_file, cfg_.insecure, "", 120, 10};
   manager::SyncClient client(http, manager::Credentials{cfg_.client_id, *secret, "", ""}, clock_);
-  auto failed = [&](const manager::Failure& f) { return manager::render(f, client.fix_context()); };
+  auto failed = [&](const manager::Failure& f) {
+    o.reason = manager::class_name(f.cls);
+    return manager::render(f, client.fix_context());
+  };
 
   if (auto a = client.authenticate(); !a) return finish(failed(a.error()));
 
@@ -207,7 +225,7 @@ SyncOutcome UpstreamSync::run_online(const domain::Actor& by) {
           o.warnings.push_back("report " + e.forward_id + " was already received by the authority with another body; "
                                "it is counted there and leaves the queue");
         } else if (ack.error().cls == manager::FailureClass::kRejected) {
-          rejected.push_back(failed(ack.error()));
+          rejected.push_back(manager::render(ack.error(), client.fix_context()));
           continue;
         } else {
           return finish(failed(ack.error()));  // unreachable or refusing: stop, everything stays queued
@@ -259,6 +277,7 @@ SyncOutcome UpstreamSync::run_online(const domain::Actor& by) {
   }
   std::string error;
   for (const auto& p : problems) error += (error.empty() ? "" : "; ") + p;
+  if (!error.empty()) o.reason = "rejected";
   return finish(error);
 }
 

@@ -28,6 +28,7 @@
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/crypto.h"
+#include "core/metrics_registry.h"
 #include "core/result.h"
 #include "domain/access.h"
 #include "domain/event_log.h"
@@ -55,6 +56,11 @@ struct SyncOutcome {
   std::vector<std::string> accounts;  // smart accounts mirrored
   std::vector<std::string> warnings;  // things that did not stop the sync
   std::string error;                  // why it failed (with the fix), when !ok
+  // A failure's kind in one fixed word, for /metrics: the manager client's failure class
+  // ("connect", "tls", "certificate", "timeout", "invalid_client", "server", …), "config" (the
+  // secret), "rejected" (reports or accounts refused while the rest synced), "store" (this
+  // server's database).
+  std::string reason;
 };
 
 // The link as `licsat admin sync status` shows it.
@@ -98,6 +104,10 @@ class UpstreamSync {
 
   Result<SyncStatus> status();
 
+  // Counts failed syncs by SyncOutcome::reason in `registry`
+  // (licsat_upstream_sync_failures_total) from now on; call once at start.
+  void attach_metrics(metrics::Registry& registry);
+
   // The reportId a local report is forwarded under: "sat-" + 12 hex digits of this server's key
   // fingerprint + "-" + the original (hashed when that would exceed 256 characters).
   std::string forward_id(const std::string& report_id) const;
@@ -117,6 +127,7 @@ class UpstreamSync {
   const crypto::SigningKey& own_key_;
   std::string prefix_;
   std::mutex mu_;  // one sync, export or import at a time in this process
+  metrics::Registry::Family<metrics::Counter>* failures_ = nullptr;
 };
 
 }  // namespace licsat::sync

@@ -721,3 +721,48 @@ TEST_F(TokenServiceTest, ATokenMintedBeforeARegenerationIsRefusedWhenItsCommitCo
   ASSERT_FALSE(f.empty());
   EXPECT_NE(f.front().detail.find("was replaced"), std::string::npos) << f.front().detail;
 }
+
+// /metrics: each refusal counts under the reason the Event Log gives, each token issued under
+// its grant type, and a lock by failed logins once.
+TEST_F(TokenServiceTest, MetricsCountIssuedTokensRefusalsByReasonAndLocks) {
+  metrics::Registry registry;
+  tokens_->attach_metrics(registry);
+  auto& refusals = registry.counter("licsat_token_refusals_total", "", {"reason"});
+  auto& issued = registry.counter("licsat_tokens_issued_total", "", {"grant_type"});
+  auto refused = [&](const char* reason) { return refusals.with({reason}).value(); };
+
+  ASSERT_TRUE(tokens_->token(cc_req(cc_)));
+  auto pw = tokens_->token(password_req(ro_));
+  ASSERT_TRUE(pw);
+  auto refresh = password_req(ro_);
+  refresh.grant_type = "refresh_token";
+  refresh.refresh_token = pw->refresh_token;
+  ASSERT_TRUE(tokens_->token(refresh));
+  EXPECT_FALSE(tokens_->token(refresh));  // the used refresh token again
+  EXPECT_EQ(issued.with({"client_credentials"}).value(), 1u);
+  EXPECT_EQ(issued.with({"password"}).value(), 1u);
+  EXPECT_EQ(issued.with({"refresh_token"}).value(), 1u);
+  EXPECT_EQ(refused("refresh_token_reused"), 1u);
+
+  EXPECT_FALSE(tokens_->token(wrong_secret()));
+  auto unknown = cc_req(cc_);
+  unknown.client_id = "nope";
+  EXPECT_FALSE(tokens_->token(unknown));
+  EXPECT_FALSE(tokens_->token(password_req(cc_)));  // a Client Credentials Grant with grant_type=password
+  auto nobody = password_req(ro_);
+  nobody.username = "nobody";
+  EXPECT_FALSE(tokens_->token(nobody));
+  EXPECT_EQ(refused("bad_secret"), 1u);
+  EXPECT_EQ(refused("unknown_client"), 1u);
+  EXPECT_EQ(refused("wrong_grant_type"), 1u);
+  EXPECT_EQ(refused("unknown_user"), 1u);
+
+  // Three bad passwords lock alice (threshold 3); the right one is then refused as locked.
+  for (int i = 0; i < 3; ++i) EXPECT_FALSE(tokens_->token(password_req(ro_, "wrong password!")));
+  EXPECT_FALSE(tokens_->token(password_req(ro_)));
+  EXPECT_EQ(refused("bad_password") + refused("locked"), 4u);
+  EXPECT_GE(refused("locked"), 1u);
+  EXPECT_EQ(registry.counter("licsat_logins_locked_total", "").get().value(), 1u);
+  // Every reason has a series from the start, so a rate over it is defined.
+  EXPECT_NE(registry.render().find("licsat_token_refusals_total{reason=\"console_disabled\"} 0"), std::string::npos);
+}
