@@ -397,7 +397,8 @@ std::expected<std::optional<Principal>, OAuthError> TokenService::introspect(con
   if (rec.token.client_id != c->client_id || rec.token.revoked || rec.token.expires <= clock_.now() || rec.user_locked)
     return std::optional<Principal>{};
   Principal p{rec.token.username.empty() ? rec.token.client_id : rec.token.username, rec.token.role, rec.token.client_id,
-              rec.token.username, rec.token.scope, rec.token.expires};
+              rec.token.username, rec.token.scope, rec.token.expires,
+              rec.grant_accounts.intersect(rec.user_accounts)};
   return std::optional<Principal>{p};
 }
 
@@ -419,7 +420,8 @@ std::expected<Principal, BearerError> TokenService::authenticate(const std::stri
                                        "The API console is disabled on this server. An administrator can enable it in "
                                        "the API Tool Kit."});
   return Principal{rec.token.username.empty() ? rec.token.client_id : rec.token.username, rec.token.role,
-                   rec.token.client_id, rec.token.username, rec.token.scope, rec.token.expires};
+                   rec.token.client_id, rec.token.username, rec.token.scope, rec.token.expires,
+                   rec.grant_accounts.intersect(rec.user_accounts)};
 }
 
 }  // namespace licsat::oauth
