@@ -134,8 +134,11 @@ TEST_F(TenancyE2E, TheAdminApiRefusesUnknownAccountsAndChangesNothingOnABadReque
   auto bad_role = patch("/api/v1/admin/users/cat", {{"accounts", {"acme"}}, {"role", "emperor"}}, admin_);
   EXPECT_EQ(bad_role.status, 400);
   auto users = get("/api/v1/admin/users", admin_);
-  for (const auto& u : users.json()["users"])
-    if (u["name"] == "cat") EXPECT_TRUE(u["accounts"].is_null()) << "a refused request must change nothing";
+  for (const auto& u : users.json()["users"]) {
+    if (u["name"] == "cat") {
+      EXPECT_TRUE(u["accounts"].is_null()) << "a refused request must change nothing";
+    }
+  }
   EXPECT_EQ(patch("/api/v1/admin/users/cat", {{"accounts", json::array()}}, admin_).status, 400);
   EXPECT_EQ(patch("/api/v1/admin/users/cat", {{"accounts", 7}}, admin_).status, 400);
   EXPECT_EQ(server_.post_json("/api/v1/admin/grants", {{"name", "g"}, {"type", "resource_owner"}, {"accounts", "acme,,x"}},
