@@ -87,6 +87,9 @@ Response create_account(App& app, Request& req, const oauth::Principal& p) {
   auto name = opt_str(*j, "name");
   if (!name) return name.error();
   if (!*name) return bad_request("'name' is required.");
+  // An admin limited to some accounts may not create others.
+  if (!p.accounts.permits(**name))
+    return http::error_response(403, "access_denied", "This token is not permitted for account '" + **name + "'.");
   auto domain = opt_str(*j, "domain");
   if (!domain) return domain.error();
   auto a = app.licensing->add_account(**name, domain->value_or(""), actor_of(p, req));
@@ -193,11 +196,12 @@ void add_admin_license_routes(App& app) {
   const std::string acct = base + "/{account}";
   const std::string va = acct + "/virtual-accounts/{va}";
 
-  r.add("GET", base, admin(app, [&app](Request&, const oauth::Principal&) -> Response {
+  r.add("GET", base, admin(app, [&app](Request&, const oauth::Principal& p) -> Response {
           auto list = app.licensing->accounts();
           if (!list) return error_of(list.error());
           json arr = json::array();
-          for (const auto& a : *list) arr.push_back(to_json(a));
+          for (const auto& a : *list)
+            if (p.accounts.permits(a.name)) arr.push_back(to_json(a));  // only the accounts the token reaches
           return http::json_response(200, {{"accounts", arr}});
         }));
   r.add("POST", base, admin(app, [&app](Request& req, const oauth::Principal& p) { return create_account(app, req, p); }));

@@ -2,6 +2,7 @@
 // Every route needs the admin role except GET /api/v1/me.
 #include <nlohmann/json.hpp>
 
+#include "api/account_scope_json.h"
 #include "api/auth.h"
 #include "api/json_views.h"
 #include "api/page_cursor.h"
@@ -44,7 +45,11 @@ Response create_user(App& app, Request& req, const oauth::Principal& p) {
   if (!pw) return pw.error();
   auto role = domain::parse_role(*role_s);
   if (!role) return http::error_response(400, "invalid_request", "'role' must be admin, operator or viewer.");
-  if (auto s = app.access->add_user(*name, *role, *pw, actor_of(p, req)); !s) return error_of(s.error());
+  auto accounts = accounts_field(app, *j);
+  if (!accounts) return accounts.error();
+  if (auto s = app.access->add_user(*name, *role, *pw, actor_of(p, req), accounts->value_or(domain::AccountScope::every()));
+      !s)
+    return error_of(s.error());
   auto u = app.store->find_user(*name);
   if (!u || !*u) return error_of(Error::internal("user vanished after creation"));
   return ok(to_json(**u, app.clock->now()), 201);
@@ -55,22 +60,33 @@ Response update_user(App& app, Request& req, const oauth::Principal& p) {
   if (!j) return j.error();
   const std::string& name = req.params["name"];
   auto by = actor_of(p, req);
+  // Every member is read and checked before any change is made, so a bad request changes nothing.
+  auto accounts = accounts_field(app, *j);
+  if (!accounts) return accounts.error();
+  std::optional<Role> role;
   if (j->contains("role")) {
     auto role_s = str_field(*j, "role", true);
     if (!role_s) return role_s.error();
-    auto role = domain::parse_role(*role_s);
+    role = domain::parse_role(*role_s);
     if (!role) return http::error_response(400, "invalid_request", "'role' must be admin, operator or viewer.");
-    if (auto s = app.access->set_role(name, *role, by); !s) return error_of(s.error());
   }
+  std::optional<std::string> password;
   if (j->contains("password")) {
     auto pw = str_field(*j, "password", true);
     if (!pw) return pw.error();
-    if (auto s = app.access->set_password(name, *pw, by); !s) return error_of(s.error());
+    if (auto s = app.access->check_password_policy(name, *pw); !s) return error_of(s.error());
+    password = *pw;
   }
-  if (j->contains("locked")) {
-    if (!(*j)["locked"].is_boolean()) return http::error_response(400, "invalid_request", "'locked' must be true or false.");
+  if (j->contains("locked") && !(*j)["locked"].is_boolean())
+    return http::error_response(400, "invalid_request", "'locked' must be true or false.");
+  if (*accounts)
+    if (auto s = app.access->set_accounts(name, **accounts, by); !s) return error_of(s.error());
+  if (role)
+    if (auto s = app.access->set_role(name, *role, by); !s) return error_of(s.error());
+  if (password)
+    if (auto s = app.access->set_password(name, *password, by); !s) return error_of(s.error());
+  if (j->contains("locked"))
     if (auto s = app.access->set_locked(name, (*j)["locked"].get<bool>(), by); !s) return error_of(s.error());
-  }
   auto u = app.store->find_user(name);
   if (!u) return error_of(u.error());
   if (!*u) return error_of(Error::not_found("user '" + name + "' does not exist"));
@@ -107,11 +123,28 @@ Response create_grant(App& app, Request& req, const oauth::Principal& p) {
     if (!role) return http::error_response(400, "invalid_request", "'role' must be admin, operator or viewer.");
     g.role = *role;
   }
+  auto accounts = accounts_field(app, *j);
+  if (!accounts) return accounts.error();
+  g.accounts = accounts->value_or(domain::AccountScope::every());
   auto made = app.grants->create(g, actor_of(p, req));
   if (!made) return error_of(made.error());
   auto r = ok(to_json(*made), 201);
   r.set("Cache-Control", "no-store");
   return r;
+}
+
+// PATCH /api/v1/admin/grants/{name}: what may change after creation (the accounts).
+Response update_grant(App& app, Request& req, const oauth::Principal& p) {
+  auto j = parse_json_body(req);
+  if (!j) return j.error();
+  const std::string& name = req.params["name"];
+  auto accounts = accounts_field(app, *j);
+  if (!accounts) return accounts.error();
+  if (!*accounts) return http::error_response(400, "invalid_request", "Nothing to change: give 'accounts'.");
+  if (auto s = app.grants->set_accounts(name, **accounts, actor_of(p, req)); !s) return error_of(s.error());
+  auto g = app.grants->get(name);
+  if (!g) return error_of(g.error());
+  return ok(to_json(*g));
 }
 
 Response list_events(App& app, Request& req) {
@@ -165,6 +198,7 @@ void add_admin_routes(App& app) {
           return ok({{"name", p.actor},
                      {"role", std::string(domain::role_name(p.role))},
                      {"client_id", p.client_id},
+                     {"accounts", to_json(p.accounts)},
                      {"expires", format_iso8601(p.expires)}});
         }));
 
@@ -217,6 +251,9 @@ void add_admin_routes(App& app) {
           auto g = app.grants->get(req.params["name"]);
           if (!g) return error_of(g.error());
           return ok(to_json(*g));
+        }));
+  r.add("PATCH", "/api/v1/admin/grants/{name}", admin(app, [&app](Request& req, const oauth::Principal& p) {
+          return update_grant(app, req, p);
         }));
   r.add("POST", "/api/v1/admin/grants/{name}/regenerate-secret",
         admin(app, [&app](Request& req, const oauth::Principal& p) -> Response {

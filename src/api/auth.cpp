@@ -57,6 +57,17 @@ std::expected<oauth::Principal, http::Response> require_role(App& app, const htt
   return *p;
 }
 
+std::optional<http::Response> refuse_other_account(App& app, const http::Request& req, const oauth::Principal& p) {
+  auto it = req.params.find("account");
+  if (it == req.params.end() || p.accounts.permits(it->second)) return std::nullopt;
+  std::string m = "This token is not permitted for account '" + it->second + "'.";
+  app.events->record(app.events->make(p.actor, req.peer, "api.authorize", "failure",
+                                      req.method + " " + domain::clip_text(req.path, domain::kMaxEventPathBytes) + ": " +
+                                          "not permitted for account '" +
+                                          domain::clip_text(it->second, domain::kMaxEventPathBytes) + "'"));
+  return http::error_response(403, "access_denied", m);
+}
+
 domain::Actor actor_of(const oauth::Principal& p, const http::Request& req) { return {p.actor, req.peer}; }
 
 http::Response error_of(const Error& e) {

@@ -14,6 +14,11 @@ namespace licsat::api {
 
 std::expected<oauth::Principal, http::Response> require_role(App& app, const http::Request& req, domain::Role need);
 
+// Per-account access: a request whose path names a smart account (the route's {account}) that
+// the token may not reach is refused with 403 access_denied naming the account, and the refusal
+// is in the Event Log. Returns nothing when the path names no account or a permitted one.
+std::optional<http::Response> refuse_other_account(App& app, const http::Request& req, const oauth::Principal& p);
+
 // Builds the domain Actor of an authenticated request.
 domain::Actor actor_of(const oauth::Principal& p, const http::Request& req);
 
@@ -21,7 +26,8 @@ domain::Actor actor_of(const oauth::Principal& p, const http::Request& req);
 // require_role. `f` is called as f(request, principal). The check runs on the request's
 // header, before its body is read (see http::Precheck), and leaves the principal for the
 // handler; a request that reaches the handler unchecked (the router called directly, as tests
-// do) is checked there.
+// do) is checked there. A path naming a smart account the token may not reach is refused
+// (refuse_other_account) before `f` runs.
 template <typename F>
 http::GuardedHandler with_role(App& app, domain::Role need, F f) {
   http::GuardedHandler g;
@@ -32,9 +38,13 @@ http::GuardedHandler with_role(App& app, domain::Role need, F f) {
     return std::nullopt;
   };
   g.handler = [&app, need, f](http::Request& req) -> http::Response {
-    if (const auto* checked = std::any_cast<oauth::Principal>(&req.context)) return f(req, *checked);
+    if (const auto* checked = std::any_cast<oauth::Principal>(&req.context)) {
+      if (auto refused = refuse_other_account(app, req, *checked)) return std::move(*refused);
+      return f(req, *checked);
+    }
     auto p = require_role(app, req, need);
     if (!p) return p.error();
+    if (auto refused = refuse_other_account(app, req, *p)) return std::move(*refused);
     return f(req, *p);
   };
   return g;

@@ -1,5 +1,6 @@
 #include "api/json_views.h"
 
+#include "api/account_scope_json.h"
 #include "core/clock.h"
 
 namespace licsat::api {
@@ -11,7 +12,8 @@ nlohmann::json to_json(const domain::User& u, int64_t now) {
                       {"locked", u.locked || temporarily},
                       {"failed_logins", u.failed_logins},
                       {"created_at", format_iso8601(u.created_at)},
-                      {"created_by", u.created_by}};
+                      {"created_by", u.created_by},
+                      {"accounts", to_json(u.accounts)}};
   // A temporary lockout after failed logins: when it ends (an admin may unlock it sooner).
   if (temporarily && !u.locked) j["locked_until"] = format_iso8601(u.locked_until);
   return j;
@@ -29,7 +31,8 @@ nlohmann::json to_json(const domain::Grant& g) {
                                 : nlohmann::json(nullptr)},
           {"expires_at", g.expires ? nlohmann::json(format_iso8601(g.expires)) : nlohmann::json(nullptr)},
           {"created_at", format_iso8601(g.created_at)},
-          {"created_by", g.created_by}};
+          {"created_by", g.created_by},
+          {"accounts", to_json(g.accounts)}};
 }
 
 nlohmann::json to_json(const domain::GrantWithSecret& g) {

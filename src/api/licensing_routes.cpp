@@ -296,11 +296,12 @@ void add_licensing_routes(App& app) {
   const std::string acct = "/api/v1/accounts/{account}";
   const std::string va = acct + "/virtual-accounts/{va}";
 
-  r.add("GET", "/api/v1/accounts", with_role(app, Role::kViewer, [&app](Request&, const oauth::Principal&) -> Response {
+  r.add("GET", "/api/v1/accounts", with_role(app, Role::kViewer, [&app](Request&, const oauth::Principal& p) -> Response {
           auto list = app.licensing->accounts();
           if (!list) return error_of(list.error());
           json arr = json::array();
           for (const auto& a : *list) {
+            if (!p.accounts.permits(a.name)) continue;  // only the accounts the token reaches
             auto vas = app.store->list_virtual_accounts(a.id);
             if (!vas) return error_of(vas.error());
             json v = json::array();

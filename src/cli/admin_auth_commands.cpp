@@ -34,7 +34,7 @@ void add_grant(CLI::App& admin, std::shared_ptr<AdminOptions> o) {
   grant->require_subcommand(1);
 
   struct Create {
-    std::string type, name, description, expires, role;
+    std::string type, name, description, expires, role, accounts;
     bool json = false;
   };
   auto c = std::make_shared<Create>();
@@ -44,12 +44,14 @@ void add_grant(CLI::App& admin, std::shared_ptr<AdminOptions> o) {
   create->add_option("--description", c->description, "Description");
   create->add_option("--expires", c->expires, "Expiration date, YYYY-MM-DD");
   create->add_option("--role", c->role, "Role of client-credentials tokens (default operator)");
+  create->add_option("--accounts", c->accounts, "Smart accounts its tokens may reach, A,B (default: every account)");
   create->add_flag("--json", c->json, "Print JSON");
   create->callback([o, c] {
     with_session(*o, [&](AdminSession& a) {
       json body = {{"name", c->name}, {"type", c->type}, {"description", c->description}};
       if (!c->expires.empty()) body["expires"] = c->expires;
       if (!c->role.empty()) body["role"] = c->role;
+      if (!c->accounts.empty()) body["accounts"] = c->accounts;
       auto r = a.call("POST", "/api/v1/admin/grants", body);
       if (!r) return false;
       print_secret(*r, c->json);
@@ -76,8 +78,9 @@ void add_grant(CLI::App& admin, std::shared_ptr<AdminOptions> o) {
       std::vector<std::vector<std::string>> rows;
       for (const auto& g : (*r)["grants"])
         rows.push_back({json_text(g, "name"), json_text(g, "created_at").substr(0, 10), json_text(g, "type_label"), json_text(g, "description"),
-                        json_text(g, "client_id"), json_text(g, "expires").empty() ? "never" : json_text(g, "expires")});
-      print_table({"NAME", "CREATED", "TYPE", "DESCRIPTION", "CLIENT ID", "EXPIRES"}, rows);
+                        json_text(g, "client_id"), json_text(g, "expires").empty() ? "never" : json_text(g, "expires"),
+                        accounts_text(g)});
+      print_table({"NAME", "CREATED", "TYPE", "DESCRIPTION", "CLIENT ID", "EXPIRES", "ACCOUNTS"}, rows);
       return true;
     });
   });
@@ -115,12 +118,13 @@ void add_user(CLI::App& admin, std::shared_ptr<AdminOptions> o) {
   auto* user = admin.add_subcommand("user", "Access Management: users and roles");
   user->require_subcommand(1);
   struct Add {
-    std::string name, role;
+    std::string name, role, accounts;
   };
   auto a = std::make_shared<Add>();
   auto* add = user->add_subcommand("add", "Add a user (password: $LICSAT_NEW_PASSWORD, else prompt)");
   add->add_option("name", a->name, "User name")->required();
   add->add_option("--role", a->role, "admin, operator or viewer")->required();
+  add->add_option("--accounts", a->accounts, "Smart accounts the user may reach, A,B (default: every account)");
   add->callback([o, a] {
     with_session(*o, [&](AdminSession& s) {
       std::string pw = password_from("LICSAT_NEW_PASSWORD", "Password for new user " + a->name + ": ");
@@ -129,7 +133,9 @@ void add_user(CLI::App& admin, std::shared_ptr<AdminOptions> o) {
                   << "': set $LICSAT_NEW_PASSWORD, pipe it on standard input, or run from a terminal\n";
         return false;
       }
-      if (!s.call("POST", "/api/v1/admin/users", {{"name", a->name}, {"role", a->role}, {"password", pw}})) return false;
+      json body = {{"name", a->name}, {"role", a->role}, {"password", pw}};
+      if (!a->accounts.empty()) body["accounts"] = a->accounts;
+      if (!s.call("POST", "/api/v1/admin/users", body)) return false;
       std::cout << "added user " << a->name << " (" << a->role << ")\n";
       return true;
     });
@@ -151,9 +157,9 @@ void add_user(CLI::App& admin, std::shared_ptr<AdminOptions> o) {
         std::string state = u.value("locked", false) ? "locked"
                             : from > 0 ? "locked from " + std::to_string(from) + (from == 1 ? " address" : " addresses")
                                        : "active";
-        rows.push_back({json_text(u, "name"), json_text(u, "role"), state, json_text(u, "created_at")});
+        rows.push_back({json_text(u, "name"), json_text(u, "role"), state, json_text(u, "created_at"), accounts_text(u)});
       }
-      print_table({"NAME", "ROLE", "STATE", "CREATED"}, rows);
+      print_table({"NAME", "ROLE", "STATE", "CREATED", "ACCOUNTS"}, rows);
       return true;
     });
   });
@@ -244,6 +250,7 @@ void add_admin_auth_commands(CLI::App& admin, std::shared_ptr<AdminOptions> o) {
   add_user(admin, o);
   add_console(admin, o);
   add_events(admin, o);
+  add_admin_tenancy_commands(admin, o);
 }
 
 }  // namespace licsat::cli

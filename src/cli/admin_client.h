@@ -54,6 +54,11 @@ void with_session(const AdminOptions& o, const std::function<bool(AdminSession&)
 void add_admin_auth_commands(CLI::App& admin, std::shared_ptr<AdminOptions> o);
 void add_admin_license_commands(CLI::App& admin, std::shared_ptr<AdminOptions> o);
 void add_admin_offline_commands(CLI::App& admin, std::shared_ptr<AdminOptions> o);
+// `user change`, `user reset-password` and `grant change` (admin_tenancy_commands.cpp), on the
+// `user` and `grant` groups that add_admin_auth_commands made.
+void add_admin_tenancy_commands(CLI::App& admin, std::shared_ptr<AdminOptions> o);
+// A user's or a grant's `accounts` as the CLI shows it: "all", or the names joined by commas.
+std::string accounts_text(const nlohmann::json& record);
 void add_admin_sync_commands(CLI::App& admin, std::shared_ptr<AdminOptions> o);
 
 }  // namespace licsat::cli

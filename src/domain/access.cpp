@@ -40,7 +40,8 @@ Status AccessService::check_password_policy(const std::string& user, const std::
   return {};
 }
 
-Status AccessService::add_user(const std::string& name, Role role, const std::string& password, const Actor& by) {
+Status AccessService::add_user(const std::string& name, Role role, const std::string& password, const Actor& by,
+                               const AccountScope& accounts) {
   if (auto s = check_user_name(name); !s) return s;
   if (auto s = check_password_policy(name, password); !s) return s;
   auto hash = crypto::hash_password(password, policy_.cost);
@@ -51,8 +52,9 @@ Status AccessService::add_user(const std::string& name, Role role, const std::st
   u.password_hash = *hash;
   u.created_at = clock_.now();
   u.created_by = by.name;
+  u.accounts = accounts;
   Event e{0, clock_.now(), by.name, by.source_ip, "user.create", "success",
-          "user '" + name + "' with role " + std::string(role_name(role))};
+          "user '" + name + "' with role " + std::string(role_name(role)) + ", accounts " + accounts.to_string()};
   return store_.create_user(u, e);
 }
 
@@ -76,6 +78,12 @@ Status AccessService::set_password(const std::string& name, const std::string& p
   if (!hash) return fail(hash.error());
   Event e{0, clock_.now(), by.name, by.source_ip, "user.password", "success", "password of user '" + name + "' changed"};
   return store_.set_user_password(name, *hash, e);
+}
+
+Status AccessService::set_accounts(const std::string& name, const AccountScope& accounts, const Actor& by) {
+  Event e{0, clock_.now(), by.name, by.source_ip, "user.accounts", "success",
+          "user '" + name + "' now reaches accounts " + accounts.to_string()};
+  return store_.set_user_accounts(name, accounts, e);
 }
 
 Status AccessService::remove_user(const std::string& name, const Actor& by) {

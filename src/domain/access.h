@@ -59,7 +59,10 @@ class AccessService {
   Status check_password_policy(const std::string& user, const std::string& password) const;
   static Status check_user_name(const std::string& name);
 
-  Status add_user(const std::string& name, Role role, const std::string& password, const Actor& by);
+  Status add_user(const std::string& name, Role role, const std::string& password, const Actor& by,
+                  const AccountScope& accounts = AccountScope::every());
+  // Limits the user to smart accounts (or lifts the limit); its tokens follow at once.
+  Status set_accounts(const std::string& name, const AccountScope& accounts, const Actor& by);
   Status set_locked(const std::string& name, bool locked, const Actor& by);
   Status set_role(const std::string& name, Role role, const Actor& by);
   Status set_password(const std::string& name, const std::string& password, const Actor& by);

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "domain/account_scope.h"
 #include "domain/roles.h"
 
 namespace licsat::domain {
@@ -22,6 +23,7 @@ struct User {
   int64_t lockouts = 0;        // temporary lockouts since the last successful login or unlock
   int64_t created_at = 0;
   std::string created_by;
+  AccountScope accounts;       // the smart accounts the user may reach (default: every account)
 };
 
 enum class GrantType { kResourceOwner, kClientCredentials };
@@ -40,6 +42,7 @@ struct Grant {
   int64_t expires = 0;         // Unix seconds; 0 = never
   int64_t created_at = 0;
   std::string created_by;
+  AccountScope accounts;       // the smart accounts its tokens may reach (default: every account)
 };
 
 enum class TokenKind { kAccess, kRefresh };

@@ -40,8 +40,9 @@ Result<GrantWithSecret> GrantService::create(const NewGrantRequest& req, const A
   g.secret_hash = hash_secret(out.client_secret);
   g.created_at = clock_.now();
   g.created_by = by.name;
+  g.accounts = req.accounts;
   Event e{0, clock_.now(), by.name, by.source_ip, "grant.create", "success",
-          grant_type_label(g.type) + " '" + g.name + "' client_id " + g.client_id};
+          grant_type_label(g.type) + " '" + g.name + "' client_id " + g.client_id + ", accounts " + g.accounts.to_string()};
   auto stored = store_.create_grant(g, e);
   if (!stored) return fail(stored.error());
   out.grant = *stored;
@@ -62,6 +63,12 @@ Result<GrantWithSecret> GrantService::regenerate_secret(const std::string& name,
 Status GrantService::remove(const std::string& name, const Actor& by) {
   Event e{0, clock_.now(), by.name, by.source_ip, "grant.delete", "success", "grant '" + name + "' and its tokens"};
   return store_.delete_grant(name, e);
+}
+
+Status GrantService::set_accounts(const std::string& name, const AccountScope& accounts, const Actor& by) {
+  Event e{0, clock_.now(), by.name, by.source_ip, "grant.accounts", "success",
+          "grant '" + name + "' now reaches accounts " + accounts.to_string()};
+  return store_.set_grant_accounts(name, accounts, e);
 }
 
 Result<std::vector<Grant>> GrantService::list(const std::string& search) { return store_.list_grants(search); }

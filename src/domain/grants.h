@@ -21,6 +21,7 @@ struct NewGrantRequest {
   std::string description;
   int64_t expires = 0;          // 0 = never
   Role role = Role::kOperator;  // role of client_credentials tokens
+  AccountScope accounts;        // default: every account
 };
 
 // A grant together with its secret in clear: exists only in the answer to create/regenerate.
@@ -36,6 +37,8 @@ class GrantService {
   Result<GrantWithSecret> create(const NewGrantRequest& req, const Actor& by);
   Result<GrantWithSecret> regenerate_secret(const std::string& name, const Actor& by);
   Status remove(const std::string& name, const Actor& by);
+  // Limits the grant to smart accounts (or lifts the limit); its tokens follow at once.
+  Status set_accounts(const std::string& name, const AccountScope& accounts, const Actor& by);
   Result<std::vector<Grant>> list(const std::string& search);
   Result<Grant> get(const std::string& name);
 

@@ -482,7 +482,8 @@ std::expected<std::optional<Principal>, OAuthError> TokenService::introspect(con
   if (rec.grant_expires != 0 && rec.grant_expires <= clock_.now()) return std::optional<Principal>{};
   if (rec.token.grant_id && !console_enabled()) return std::optional<Principal>{};
   Principal p{rec.token.username.empty() ? rec.token.client_id : rec.token.username, rec.token.role, rec.token.client_id,
-              rec.token.username, rec.token.scope, rec.token.expires};
+              rec.token.username, rec.token.scope, rec.token.expires,
+              rec.grant_accounts.intersect(rec.user_accounts)};
   return std::optional<Principal>{p};
 }
 
@@ -504,7 +505,8 @@ std::expected<Principal, BearerError> TokenService::authenticate(const std::stri
                                        "The API console is disabled on this server. An administrator can enable it in "
                                        "the API Tool Kit."});
   return Principal{rec.token.username.empty() ? rec.token.client_id : rec.token.username, rec.token.role,
-                   rec.token.client_id, rec.token.username, rec.token.scope, rec.token.expires};
+                   rec.token.client_id, rec.token.username, rec.token.scope, rec.token.expires,
+                   rec.grant_accounts.intersect(rec.user_accounts)};
 }
 
 }  // namespace licsat::oauth

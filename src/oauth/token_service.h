@@ -90,6 +90,8 @@ struct Principal {
   std::string username;
   std::string scope;
   int64_t expires = 0;
+  // The smart accounts the token reaches: its grant's accounts ∩ its user's, as they are now.
+  domain::AccountScope accounts;
 };
 
 struct BearerError {

@@ -29,6 +29,10 @@ struct TokenRecord {
   Token token;
   bool user_locked = false;
   int64_t grant_expires = 0;   // 0 = never (or no grant)
+  // The accounts the token's user and grant may reach now (every account without a user or a
+  // grant); the token reaches their intersection.
+  domain::AccountScope user_accounts;
+  domain::AccountScope grant_accounts;
 };
 
 class AuthStore {
@@ -42,6 +46,8 @@ class AuthStore {
   virtual Status set_user_locked(const std::string& name, bool locked, const Event& e) = 0;
   virtual Status set_user_password(const std::string& name, const std::string& hash, const Event& e) = 0;
   virtual Status set_user_role(const std::string& name, domain::Role role, const Event& e) = 0;
+  // Limits a user to smart accounts (or lifts the limit); applies to its tokens at once.
+  virtual Status set_user_accounts(const std::string& name, const domain::AccountScope& accounts, const Event& e) = 0;
   virtual Status delete_user(const std::string& name, const Event& e) = 0;
   // Counts one failed login inside a window of `window` seconds and locks the user when the
   // count reaches `threshold`: until an admin unlocks when `lock_for` is 0, else temporarily
@@ -60,6 +66,8 @@ class AuthStore {
   virtual Result<std::vector<Grant>> list_grants(const std::string& name_contains) = 0;
   // Replaces the secret hash and revokes every token the grant holds.
   virtual Status replace_grant_secret(const std::string& name, const std::string& secret_hash, const Event& e) = 0;
+  // Limits a grant to smart accounts (or lifts the limit); applies to its tokens at once.
+  virtual Status set_grant_accounts(const std::string& name, const domain::AccountScope& accounts, const Event& e) = 0;
   // Deletes the grant and (by cascade) its tokens.
   virtual Status delete_grant(const std::string& name, const Event& e) = 0;
 

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <string>
 
+#include "store/line_list.h"
 #include "store/sql_store.h"
 
 namespace licsat::store {
@@ -10,8 +11,22 @@ namespace {
 using domain::Role;
 
 const char* kUserCols =
-    "name, role, password_hash, locked, failed_logins, first_failure_at, created_at, created_by, locked_until, lockouts";
-const char* kGrantCols = "id, name, description, type, client_id, secret_hash, role, expires, created_at, created_by";
+    "name, role, password_hash, locked, failed_logins, first_failure_at, created_at, created_by, locked_until, lockouts, "
+    "accounts";
+const char* kGrantCols =
+    "id, name, description, type, client_id, secret_hash, role, expires, created_at, created_by, accounts";
+
+// An account scope in its column (0010_account_scopes.sql): NULL for every account, else the
+// names one per line.
+Value scope_value(const domain::AccountScope& a) {
+  if (a.is_every()) return Value(nullptr);
+  return Value(join_lines(a.names()));
+}
+
+domain::AccountScope scope_of(const Row& r, size_t i) {
+  if (r.is_null(i)) return domain::AccountScope::every();
+  return domain::AccountScope::only(split_lines(r.str(i), true));
+}
 
 User user_of(const Row& r) {
   User u;
@@ -25,6 +40,7 @@ User user_of(const Row& r) {
   u.created_by = r.str(7);
   u.locked_until = r.i64(8);
   u.lockouts = r.i64(9);
+  u.accounts = scope_of(r, 10);
   return u;
 }
 
@@ -40,6 +56,7 @@ Grant grant_of(const Row& r) {
   g.expires = r.i64(7);
   g.created_at = r.i64(8);
   g.created_by = r.str(9);
+  g.accounts = scope_of(r, 10);
   return g;
 }
 
@@ -69,9 +86,9 @@ Status insert_token(Connection& c, const Token& t) {
 
 Status SqlStore::create_user(const User& u, const Event& e) {
   return db_->transact(TxMode::kWrite, [&](Connection& c) -> Status {
-    auto r = c.exec(std::string("INSERT INTO users (") + kUserCols + ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    auto r = c.exec(std::string("INSERT INTO users (") + kUserCols + ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
                     {u.name, role_str(u.role), u.password_hash, int64_t{u.locked}, u.failed_logins, u.first_failure_at,
-                     u.created_at, u.created_by, u.locked_until, u.lockouts});
+                     u.created_at, u.created_by, u.locked_until, u.lockouts, scope_value(u.accounts)});
     if (!r) {
       if (r.error().code == ErrorCode::kConflict) return fail(Error::exists("user '" + u.name + "' already exists"));
       return fail(r.error());
@@ -139,6 +156,16 @@ Status SqlStore::set_user_role(const std::string& name, Role role, const Event& 
       return s;
     if (auto r = c.exec("UPDATE tokens SET role = $1 WHERE username = $2", {role_str(role), name}); !r)
       return fail(r.error());
+    return insert_event(c, e);
+  });
+}
+
+Status SqlStore::set_user_accounts(const std::string& name, const domain::AccountScope& accounts, const Event& e) {
+  return db_->transact(TxMode::kWrite, [&](Connection& c) -> Status {
+    if (auto s = change_one(c, "UPDATE users SET accounts = $1 WHERE name = $2", {scope_value(accounts), name},
+                            "user '" + name + "'");
+        !s)
+      return s;
     return insert_event(c, e);
   });
 }
@@ -217,10 +244,10 @@ Result<Grant> SqlStore::create_grant(const Grant& g, const Event& e) {
   Grant out = g;
   auto s = change_grants([&](Connection& c) -> Status {
     auto rows = c.query(
-        "INSERT INTO api_grants (name, description, type, client_id, secret_hash, role, expires, created_at, created_by) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+        "INSERT INTO api_grants (name, description, type, client_id, secret_hash, role, expires, created_at, created_by, "
+        "accounts) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
         {g.name, g.description, domain::grant_type_name(g.type), g.client_id, g.secret_hash, role_str(g.role), g.expires,
-         g.created_at, g.created_by});
+         g.created_at, g.created_by, scope_value(g.accounts)});
     if (!rows) {
       if (rows.error().code == ErrorCode::kConflict)
         return fail(Error::exists("a grant named '" + g.name + "' already exists"));
@@ -294,6 +321,16 @@ Status SqlStore::replace_grant_secret(const std::string& name, const std::string
   });
 }
 
+Status SqlStore::set_grant_accounts(const std::string& name, const domain::AccountScope& accounts, const Event& e) {
+  return change_grants([&](Connection& c) -> Status {
+    if (auto s = change_one(c, "UPDATE api_grants SET accounts = $1 WHERE name = $2", {scope_value(accounts), name},
+                            "grant '" + name + "'");
+        !s)
+      return s;
+    return insert_event(c, e);
+  });
+}
+
 Status SqlStore::delete_grant(const std::string& name, const Event& e) {
   return change_grants([&](Connection& c) -> Status {
     if (auto s = change_one(c, "DELETE FROM api_grants WHERE name = $1", {name}, "grant '" + name + "'"); !s) return s;
@@ -331,7 +368,7 @@ Result<std::optional<TokenRecord>> SqlStore::find_token(const std::string& hash)
   auto s = db_->transact(TxMode::kRead, [&](Connection& c) -> Status {
     auto rows = c.query(
         "SELECT t.kind, t.grant_id, t.client_id, t.username, t.role, t.scope, t.expires, t.created_at, t.revoked, "
-        "t.parent, u.locked, g.expires FROM tokens t LEFT JOIN users u ON u.name = t.username "
+        "t.parent, u.locked, g.expires, u.accounts, g.accounts FROM tokens t LEFT JOIN users u ON u.name = t.username "
         "LEFT JOIN api_grants g ON g.id = t.grant_id WHERE t.hash = $1",
         {hash});
     if (!rows) return fail(rows.error());
@@ -351,6 +388,8 @@ Result<std::optional<TokenRecord>> SqlStore::find_token(const std::string& hash)
     rec.token.parent = r.str(9);
     rec.user_locked = !r.is_null(10) && r.i64(10) != 0;
     rec.grant_expires = r.is_null(11) ? 0 : r.i64(11);
+    rec.user_accounts = scope_of(r, 12);
+    rec.grant_accounts = scope_of(r, 13);
     out = std::move(rec);
     return {};
   });

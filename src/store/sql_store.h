@@ -26,6 +26,7 @@ class SqlStore final : public Store {
   Status set_user_locked(const std::string& name, bool locked, const Event& e) override;
   Status set_user_password(const std::string& name, const std::string& hash, const Event& e) override;
   Status set_user_role(const std::string& name, domain::Role role, const Event& e) override;
+  Status set_user_accounts(const std::string& name, const domain::AccountScope& accounts, const Event& e) override;
   Status delete_user(const std::string& name, const Event& e) override;
   Result<LockoutResult> record_login_failure(const std::string& name, int64_t now, int64_t window, int64_t threshold,
                                              int64_t lock_for, int64_t max_lock) override;
@@ -35,6 +36,7 @@ class SqlStore final : public Store {
   Result<std::optional<Grant>> find_grant_by_name(const std::string& name) override;
   Result<std::vector<Grant>> list_grants(const std::string& name_contains) override;
   Status replace_grant_secret(const std::string& name, const std::string& secret_hash, const Event& e) override;
+  Status set_grant_accounts(const std::string& name, const domain::AccountScope& accounts, const Event& e) override;
   Status delete_grant(const std::string& name, const Event& e) override;
   Status insert_tokens(const std::vector<Token>& tokens) override;
   void insert_tokens_async(std::vector<Token> tokens, Event issued, std::string grant_secret_hash,

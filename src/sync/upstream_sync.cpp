@@ -251,8 +251,9 @@ SyncOutcome UpstreamSync::run_online(const domain::Actor& by) {
       auto it = std::find_if(accounts->begin(), accounts->end(),
                              [&](const manager::Account& a) { return a.name == name || (!a.domain.empty() && a.domain == name); });
       if (it == accounts->end())
-        problems.push_back("smart account '" + name + "' (upstream.accounts) does not exist on the authority; "
-                           "create it there or correct upstream.accounts");
+        problems.push_back("smart account '" + name + "' (upstream.accounts) does not exist on the authority or is "
+                           "not permitted for this satellite's grant; create it there, add it to the grant's "
+                           "accounts, or correct upstream.accounts");
       else
         chosen.push_back(*it);
     }

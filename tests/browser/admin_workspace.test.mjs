@@ -644,6 +644,27 @@ test('a satellite: its Sync page shows the link; "Sync now" mirrors the authorit
   }
 });
 
+// After the Licenses page test, which creates the smart account acme.
+test('Access Management: limit a user to a smart account in the Accounts column', async () => {
+  const auth = { Authorization: `Bearer ${shared.session.access_token}` };
+  await go('access');
+  const input = page.locator('input[data-accounts="operator1"]');
+  assert.equal(await input.inputValue(), 'all', 'a user reaches every account by default');
+  await input.fill('acme');
+  await input.evaluate((e) => e.blur());
+  await page.locator('#toast').filter({ hasText: 'acme' }).waitFor();
+  const users = await (await http.get('/api/v1/admin/users', { headers: auth })).json();
+  assert.deepEqual(users.users.find((u) => u.name === 'operator1').accounts, ['acme']);
+  const t = await tokenRequest({ grant_type: 'password', client_id: 'licsat-admin', username: 'operator1', password: 'Operator-Pass-2026!' });
+  const opAuth = { Authorization: `Bearer ${t.body.access_token}` };
+  const other = await http.get('/api/v1/accounts/other/devices', { headers: opAuth });
+  assert.equal(other.status(), 403, 'another account is refused');
+  assert.match((await other.json()).error_description || (await other.text()), /not permitted for account 'other'/);
+  await input.fill('all');
+  await input.evaluate((e) => e.blur());
+  await page.locator('#toast').filter({ hasText: 'All accounts' }).waitFor();
+});
+
 test('a screenshot of every page at 1280x800', async () => {
   await page.setViewportSize({ width: 1280, height: 800 });
   for (const p of PAGES) {

@@ -28,8 +28,8 @@ class TokenServiceTest : public licsat::test::StoreTest {
     tp.address_failures_per_minute = 1000;
     tokens_ = std::make_unique<oauth::TokenService>(*store_, *access_, *events_, clock_, "k", tp);
     ASSERT_TRUE(access_->add_user("alice", Role::kOperator, "correct horse battery", {"t", "ip"}));
-    ro_ = *grants_->create({"ro", GrantType::kResourceOwner, "", 0, Role::kOperator}, {"t", "ip"});
-    cc_ = *grants_->create({"cc", GrantType::kClientCredentials, "", 0, Role::kViewer}, {"t", "ip"});
+    ro_ = *grants_->create({"ro", GrantType::kResourceOwner, "", 0, Role::kOperator, {}}, {"t", "ip"});
+    cc_ = *grants_->create({"cc", GrantType::kClientCredentials, "", 0, Role::kViewer, {}}, {"t", "ip"});
   }
   void TearDown() override {
     tokens_.reset();
@@ -143,7 +143,7 @@ TEST_F(TokenServiceTest, AccessTokenExpiresAfterItsLifetime) {
 }
 
 TEST_F(TokenServiceTest, ExpiredGrantIsInvalidClientWithReasonLogged) {
-  auto g = *grants_->create({"short", GrantType::kClientCredentials, "", clock_.now() + 86400, Role::kOperator}, {"t", "ip"});
+  auto g = *grants_->create({"short", GrantType::kClientCredentials, "", clock_.now() + 86400, Role::kOperator, {}}, {"t", "ip"});
   ASSERT_TRUE(tokens_->token(cc_req(g)));
   clock_.advance(86400);
   auto t = tokens_->token(cc_req(g));
@@ -366,7 +366,7 @@ TEST_F(TokenServiceTest, RevokingARefreshTokenRevokesTheAccessTokenIssuedWithIt)
 }
 
 TEST_F(TokenServiceTest, ClientsSeeAndRevokeOnlyTheirOwnTokens) {
-  auto other = *grants_->create({"cc2", GrantType::kClientCredentials, "", 0, Role::kViewer}, {"t", "ip"});
+  auto other = *grants_->create({"cc2", GrantType::kClientCredentials, "", 0, Role::kViewer, {}}, {"t", "ip"});
   auto t = tokens_->token(cc_req(cc_));
   ASSERT_TRUE(t);
   auto seen = tokens_->introspect(cc_req(other), t->access_token);
@@ -397,7 +397,7 @@ TEST_F(TokenServiceTest, RevocationAndIntrospectionRequireClientAuthentication) 
 }
 
 TEST_F(TokenServiceTest, ARefreshTokenIsBoundToItsClient) {
-  auto ro2 = *grants_->create({"ro2", GrantType::kResourceOwner, "", 0, Role::kOperator}, {"t", "ip"});
+  auto ro2 = *grants_->create({"ro2", GrantType::kResourceOwner, "", 0, Role::kOperator, {}}, {"t", "ip"});
   auto t = tokens_->token(password_req(ro_));
   ASSERT_TRUE(t);
   auto r = password_req(ro2);
@@ -521,7 +521,7 @@ TEST_F(TokenServiceTest, PasswordPolicyRefusesShortOverlongAndTheUserNameItself)
 }
 
 TEST_F(TokenServiceTest, TokensOfAGrantStopWhenTheGrantExpires) {
-  auto g = *grants_->create({"day", GrantType::kClientCredentials, "", clock_.now() + 7200, Role::kOperator}, {"t", "ip"});
+  auto g = *grants_->create({"day", GrantType::kClientCredentials, "", clock_.now() + 7200, Role::kOperator, {}}, {"t", "ip"});
   clock_.advance(7000);
   auto t = tokens_->token(cc_req(g));
   ASSERT_TRUE(t);  // issued 200 s before the grant ends, for an hour

@@ -1,6 +1,7 @@
 // Access Management: the users who sign in here and with `licsat admin`, their roles and locks.
 import { api, currentUser } from '../api.js';
 import { h, field, table, timeEl, toast, confirm, errorNotice } from '../ui.js';
+import { accountsInput, accountsValue, accountsEditor } from '../accounts.js';
 
 const ROLES = [
   ['admin', 'Admin: everything, including grants and users'],
@@ -25,6 +26,7 @@ function addUserForm(listBox, ctx) {
   role.value = 'viewer';
   const pw = h('input', { type: 'password', id: 'user-password', name: 'password', autocomplete: 'new-password', required: true });
   const pw2 = h('input', { type: 'password', id: 'user-password2', name: 'password2', autocomplete: 'new-password', required: true });
+  const accounts = accountsInput('user-accounts');
   const err = h('p', { class: 'message', role: 'alert' });
   const form = h('form', { class: 'panel', id: 'add-user-form', novalidate: true, 'aria-labelledby': 'add-user-title' },
     h('h2', { id: 'add-user-title' }, 'Add a user'),
@@ -33,7 +35,8 @@ function addUserForm(listBox, ctx) {
       field('User name', name),
       field('Role', role),
       field('Password', pw, 'The server enforces its password rules.'),
-      field('Repeat password', pw2)),
+      field('Repeat password', pw2),
+      field('Smart accounts', accounts, 'Empty for every account, or names separated by commas.')),
     h('div', { class: 'form-buttons' }, h('button', { type: 'submit' }, 'Add user')));
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
@@ -44,7 +47,8 @@ function addUserForm(listBox, ctx) {
     if (!pw.value) return bad(pw, 'Enter a password.');
     if (pw.value !== pw2.value) return bad(pw2, 'The two passwords differ.');
     try {
-      const u = await api('POST', '/api/v1/admin/users', { name: name.value.trim(), role: role.value, password: pw.value });
+      const u = await api('POST', '/api/v1/admin/users', { name: name.value.trim(), role: role.value, password: pw.value,
+        accounts: accountsValue(accounts) });
       toast(`User “${u.name}” added with the ${u.role} role.`);
       form.reset();
       role.value = 'viewer';
@@ -73,6 +77,7 @@ async function loadUsers(box, ctx) {
   box.replaceChildren(table([
     { label: 'User', cell: (u) => h('strong', {}, u.name, u.name === me.name ? ' (you)' : '') },
     { label: 'Role', cell: (u) => roleSelect(u, box, ctx) },
+    { label: 'Accounts', cell: (u) => accountsEditor(u, `/api/v1/admin/users/${encodeURIComponent(u.name)}`, `Smart accounts of ${u.name}`) },
     { label: 'Status', cell: (u) => (u.locked
       ? h('span', {}, h('span', { class: 'badge bad' }, 'Locked'), u.locked_until ? h('span', {}, ' until ', timeEl(u.locked_until)) : null)
       : h('span', { class: 'badge ok' }, 'Active')) },

@@ -1,6 +1,7 @@
 // API Tool Kit: the grants managers and satellites authenticate with, and the console switch.
 import { api } from '../api.js';
 import { h, field, table, fmtDate, timeEl, toast, dialog, confirm, copyText, errorNotice, uid } from '../ui.js';
+import { accountsInput, accountsValue, accountsEditor } from '../accounts.js';
 
 const TYPE_LABEL = { resource_owner: 'Resource Owner Grant', client_credentials: 'Client Credentials Grant' };
 let search = '';
@@ -97,6 +98,7 @@ async function loadGrants(box, ctx) {
     { label: 'Description', cell: (g) => g.description || '—', class: 'wrap' },
     { label: 'Client ID', cell: (g) => h('code', { class: 'client-id' }, g.client_id) },
     { label: 'Expires', cell: (g) => expiresText(g.expires) },
+    { label: 'Accounts', cell: (g) => accountsEditor(g, `/api/v1/admin/grants/${encodeURIComponent(g.name)}`, `Smart accounts of grant ${g.name}`) },
     { label: 'Actions', cell: (g) => h('div', { class: 'actions' },
       h('button', { type: 'button', class: 'secondary small', 'data-action': 'regenerate', 'aria-label': `Regenerate secret of ${g.name}`,
         onclick: () => regenerate(g, box, ctx) }, 'Regenerate secret'),
@@ -114,6 +116,7 @@ async function createGrant(type, listBox, ctx) {
   const name = h('input', { type: 'text', id: 'grant-name', name: 'name', required: true, maxlength: 128, autocomplete: 'off' });
   const desc = h('input', { type: 'text', id: 'grant-description', name: 'description', maxlength: 512, autocomplete: 'off' });
   const expires = h('input', { type: 'date', id: 'grant-expires', name: 'expires' });
+  const accounts = accountsInput('grant-accounts');
   const err = h('p', { class: 'message', role: 'alert', id: 'grant-error' });
   const titleId = uid('dlg');
   const d = h('dialog', { 'aria-labelledby': titleId, id: 'grant-dialog' });
@@ -123,6 +126,7 @@ async function createGrant(type, listBox, ctx) {
     field('Name', name, 'Unique; managers are configured with the client ID, not the name.'),
     field('Description', desc),
     field('Expiration date', expires, 'Optional. The grant works through the end of this day (UTC).'),
+    field('Smart accounts', accounts, 'Empty for every account, or names separated by commas. Its tokens reach these accounts and no more than their user does.'),
     h('div', { class: 'form-buttons' },
       h('button', { type: 'submit', id: 'grant-save' }, 'Save'),
       h('button', { type: 'button', class: 'secondary', onclick: () => d.close() }, 'Cancel')));
@@ -140,6 +144,7 @@ async function createGrant(type, listBox, ctx) {
     }
     const body = { name: name.value.trim(), type, description: desc.value.trim() };
     if (expires.value) body.expires = expires.value;
+    if (accountsValue(accounts)) body.accounts = accountsValue(accounts);
     try {
       const g = await api('POST', '/api/v1/admin/grants', body);
       d.close();
