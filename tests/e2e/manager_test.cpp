@@ -193,7 +193,7 @@ TEST_F(ManagerE2E, RunStopsOnAWrongPasswordInsteadOfRetryingIntoALockout) {
 }
 
 TEST_F(ManagerE2E, ABadInventoryRowGetsItsOwnFixNotTheGenericOne) {
-  write_text(dir_.path() + "/bad.csv", "pid,sn,hostname,virtual_account,tag\nC9300-24T,FOC0003,edge-3,Branches\n");
+  write_text(dir_.path() + "/bad.csv", "serial,hostname\nFOC0003,edge-3\n");
   auto r = manager("devices import " + dir_.path() + "/bad.csv");
   EXPECT_NE(r.exit_code, 0) << r.output;
   EXPECT_TRUE(contains(r.output, "fix: correct " + dir_.path() + "/bad.csv")) << r.output;

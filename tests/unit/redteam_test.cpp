@@ -36,8 +36,8 @@ class RedTeam : public test::BackendStoreTest {
     grants_ = std::make_unique<domain::GrantService>(*store_, clock_, "k");
     tokens_ = std::make_unique<oauth::TokenService>(*store_, *access_, *events_, clock_, "k", oauth::TokenPolicy{});
     ASSERT_TRUE(access_->add_user("alice", Role::kOperator, "correct horse battery", {"t", "ip"}));
-    ro_ = *grants_->create({"ro", GrantType::kResourceOwner, "", 0, Role::kOperator}, {"t", "ip"});
-    cc_ = *grants_->create({"cc", GrantType::kClientCredentials, "", 0, Role::kViewer}, {"t", "ip"});
+    ro_ = *grants_->create({"ro", GrantType::kResourceOwner, "", 0, Role::kOperator, {}}, {"t", "ip"});
+    cc_ = *grants_->create({"cc", GrantType::kClientCredentials, "", 0, Role::kViewer, {}}, {"t", "ip"});
   }
   void TearDown() override {
     tokens_.reset();
@@ -136,7 +136,7 @@ TEST_P(RedTeam, IntrospectionIsInactiveWhileTheConsoleIsOffAndAfterTheGrantExpir
   EXPECT_TRUE(own->has_value());
   ASSERT_TRUE(tokens_->set_console_enabled(true, {"admin", "ip"}));
 
-  auto shortlived = *grants_->create({"short", GrantType::kClientCredentials, "", clock_.now() + 60, Role::kViewer},
+  auto shortlived = *grants_->create({"short", GrantType::kClientCredentials, "", clock_.now() + 60, Role::kViewer, {}},
                                      {"t", "ip"});
   auto st = tokens_->token(client(shortlived));
   ASSERT_TRUE(st) << st.error().description;
