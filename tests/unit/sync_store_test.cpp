@@ -1,6 +1,6 @@
-// SyncStore on a migrated SQLite store: the outbox fixes a report's forwarded body once, marking
-// forwarded is once and only after the ack, and the mirror adds, changes and removes only the
-// pools that came from upstream.
+// SyncStore on a migrated store, SQLite and PostgreSQL (when LICSAT_TEST_PG_URL names a server):
+// the outbox fixes a report's forwarded body once, marking forwarded is once and only after the
+// ack, and the mirror adds, changes and removes only the pools that came from upstream.
 #include "domain/licensing_service.h"
 #include "store/sync_store.h"
 #include "test_support.h"
@@ -8,10 +8,12 @@
 namespace licsat::test {
 namespace {
 
-class SyncStoreTest : public StoreTest {
+class SyncStoreTest : public BackendStoreTest {
  protected:
+  SyncStoreTest() : BackendStoreTest("licsat_sync") {}
   void SetUp() override {
-    StoreTest::SetUp();
+    BackendStoreTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
     sync_ = store::make_sql_sync_store(db_);
     svc_ = std::make_unique<domain::LicenseService>(*store_, *store_, clock_, UpstreamConfig{}, "k");
     ASSERT_TRUE(svc_->add_account("acme", "", by_));
@@ -31,12 +33,21 @@ class SyncStoreTest : public StoreTest {
     ASSERT_TRUE(svc_->report_usage("acme", "Branches", r, "", by_));
   }
 
+  void TearDown() override {
+    svc_.reset();
+    sync_.reset();
+    BackendStoreTest::TearDown();
+  }
+
   std::unique_ptr<store::SyncStore> sync_;
   std::unique_ptr<domain::LicenseService> svc_;
   domain::Actor by_{"admin", "127.0.0.1"};
 };
 
-TEST_F(SyncStoreTest, UnqueuedReportCarriesItsDevicesIncludingThoseWithNoLicenses) {
+INSTANTIATE_TEST_SUITE_P(Backends, SyncStoreTest, ::testing::Values("sqlite", "postgres"),
+                         [](const auto& info) { return info.param; });
+
+TEST_P(SyncStoreTest, UnqueuedReportCarriesItsDevicesIncludingThoseWithNoLicenses) {
   report("r1", {{"A", 2}, {"B", 0}});
   auto pending = sync_->unqueued_reports(10);
   ASSERT_TRUE(pending);
@@ -53,7 +64,7 @@ TEST_F(SyncStoreTest, UnqueuedReportCarriesItsDevicesIncludingThoseWithNoLicense
   EXPECT_TRUE(p.devices[1].licenses.empty());
 }
 
-TEST_F(SyncStoreTest, OutboxBodyIsFixedOnceAndForwardedIsMarkedOnce) {
+TEST_P(SyncStoreTest, OutboxBodyIsFixedOnceAndForwardedIsMarkedOnce) {
   report("r1", {{"A", 2}});
   auto pending = sync_->unqueued_reports(10);
   ASSERT_TRUE(pending && pending->size() == 1);
@@ -77,7 +88,7 @@ TEST_F(SyncStoreTest, OutboxBodyIsFixedOnceAndForwardedIsMarkedOnce) {
   EXPECT_TRUE(sync_->unqueued_reports(10)->empty());
 }
 
-TEST_F(SyncStoreTest, MirrorAddsChangesAndRemovesOnlyUpstreamPools) {
+TEST_P(SyncStoreTest, MirrorAddsChangesAndRemovesOnlyUpstreamPools) {
   domain::LicensePool local;
   local.tag = "local-only";
   local.quantity = 3;
@@ -126,7 +137,7 @@ TEST_F(SyncStoreTest, MirrorAddsChangesAndRemovesOnlyUpstreamPools) {
   EXPECT_EQ(all->size(), 2u);  // network-advantage (20) and the local pool
 }
 
-TEST_F(SyncStoreTest, OfflineRequestIsAnsweredOnce) {
+TEST_P(SyncStoreTest, OfflineRequestIsAnsweredOnce) {
   ASSERT_TRUE(sync_->record_request({"n1", clock_.now(), {"sat-x-r1", "sat-x-r2"}, std::nullopt}));
   auto r = sync_->find_request("n1");
   ASSERT_TRUE(r && *r);

@@ -243,14 +243,30 @@ TEST_F(TokenServiceTest, RevokedTokenIsRefused) {
 
 TEST_F(TokenServiceTest, NoSecretOrTokenInTheEventLog) {
   auto t = tokens_->token(password_req(ro_));
-  (void)tokens_->token(password_req(ro_, "wrong password!!"));
+  ASSERT_TRUE(t) << t.error().description;
+  auto c = tokens_->token(cc_req(cc_));
+  ASSERT_TRUE(c) << c.error().description;
+  EXPECT_FALSE(tokens_->token(password_req(ro_, "wrong password!!")));
   events_->flush();
   auto all = store_->list_events({});
+  ASSERT_TRUE(all) << all.error().message;
+  // The log holds the three token requests (two issued, one refused): the checks below read them.
+  size_t issued = 0, refused = 0;
   for (const auto& e : all->events) {
-    EXPECT_EQ(e.detail.find(ro_.client_secret), std::string::npos);
-    EXPECT_EQ(e.detail.find(t->access_token), std::string::npos);
-    EXPECT_EQ(e.detail.find("correct horse"), std::string::npos);
-    EXPECT_EQ(e.detail.find("wrong password"), std::string::npos);
+    if (e.action != "token.issue") continue;
+    if (e.outcome == "success") ++issued;
+    if (e.outcome == "failure") ++refused;
+  }
+  EXPECT_EQ(issued, 2u);
+  EXPECT_EQ(refused, 1u);
+  const std::vector<std::string> secrets{ro_.client_secret, cc_.client_secret, t->access_token, t->refresh_token,
+                                         c->access_token,   "correct horse",   "wrong password"};
+  for (const auto& e : all->events) {
+    std::string fields = e.actor + "\n" + e.source_ip + "\n" + e.action + "\n" + e.detail;
+    for (const auto& secret : secrets) {
+      ASSERT_FALSE(secret.empty());
+      EXPECT_EQ(fields.find(secret), std::string::npos) << e.action << " " << e.outcome << ": " << e.detail;
+    }
   }
 }
 
