@@ -22,7 +22,8 @@
 #   pg-sync       PostgreSQL, fsync=on, synchronous_commit=on (PostgreSQL's default: every
 #                 acknowledged commit is on disk)
 # Environment: BACKENDS (default "sqlite pg-async pg-sync"), THREADS (2), CONNECTIONS (32),
-#   DURATION (10s), DEVICES (100000; 0 skips the large report), REPORT_DEVICES (10),
+#   DURATION (10s), DEVICES (100000; 0 skips the large report), DURING (8s: the token run around a
+#   second large report, for token latency during ingestion), REPORT_DEVICES (10),
 #   LICSAT_THREADS (licsat --threads; default: licsat's own default), EXTRA_SERVE_ARGS (more
 #   `licsat serve` flags, e.g. "--max-usage-body-bytes 67108864"; printed with the settings).
 set -euo pipefail
@@ -38,6 +39,7 @@ THREADS=${THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-32}
 DURATION=${DURATION:-10s}
 DEVICES=${DEVICES:-100000}
+DURING=${DURING:-8s}
 REPORT_DEVICES=${REPORT_DEVICES:-10}
 LICSAT_THREADS=${LICSAT_THREADS:-}
 EXTRA_SERVE_ARGS=${EXTRA_SERVE_ARGS:-}
@@ -117,6 +119,32 @@ with open(out, "w") as f:
 PY
 }
 
+# Token latency while a large report is ingested: wrk posts tokens for $DURING; one second in,
+# the same $DEVICES-device report goes to a second smart account (all its devices new), timed.
+# wrk's p99 and max cover the whole window, the report's time in it included.
+tokens_during_ingest() {  # tokens_during_ingest NAME ADMIN_TOKEN BASIC
+  local name=$1 admin=$2 basic=$3 line t wrk_pid
+  curl -sk --fail-with-body -o /dev/null -H "Authorization: Bearer $admin" -H 'Content-Type: application/json' \
+    "$url/api/v1/admin/accounts" -d '{"name":"bench2","domain":"bench2.example"}'
+  curl -sk --fail-with-body -o /dev/null -H "Authorization: Bearer $admin" -H 'Content-Type: application/json' \
+    "$url/api/v1/admin/accounts/bench2/virtual-accounts" -d '{"name":"Campus"}'
+  sed 's/"bench-big-1"/"bench-big-2"/' "$work/report.json" >"$work/report2.json"
+  ( BASIC=$basic wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURING" --latency -s "$root/bench/lua/pg_vs_sqlite_token.lua" \
+      "$url/oauth/token" >"$work/during.log" 2>&1 ) &
+  wrk_pid=$!
+  sleep 1  # wrk's connections are up and the load is steady
+  t=$(curl -sk --fail-with-body -o "$work/ack2.json" -w '%{time_total}' -H "Authorization: Bearer $admin" \
+        -H 'Content-Type: application/json' -H 'Expect:' --data-binary @"$work/report2.json" \
+        "$url/api/v1/accounts/bench2/virtual-accounts/Campus/usage") || t=FAILED
+  wait "$wrk_pid" || true
+  line=$(grep '^RESULT' "$work/during.log" || echo "RESULT rps=0 p50_ms=0 p99_ms=0 requests=0 non2xx=0 socket_errors=0 max_ms=0")
+  R[$name.dur_big_s]=$t
+  R[$name.dur_rps]=$(field rps "$line")
+  R[$name.dur_p99]=$(field p99_ms "$line")
+  R[$name.dur_max]=$(field max_ms "$line")
+  note "tokens during the report (${t} s): $line"
+}
+
 bench_backend() {  # bench_backend NAME [--database URL]
   local name=$1 admin basic g line t vmhwm
   echo "--- $name" >&2
@@ -155,13 +183,15 @@ bench_backend() {  # bench_backend NAME [--database URL]
     local usage=/api/v1/accounts/bench/virtual-accounts/Campus/usage
     if ((DEVICES > 0)); then
       make_report
+      # `Expect:` turns off curl's 100-continue wait (1 s) for large bodies (bench/usage_ingest.sh).
       t=$(curl -sk --fail-with-body -o "$work/ack.json" -w '%{time_total}' -H "Authorization: Bearer $admin" \
-            -H 'Content-Type: application/json' --data-binary @"$work/report.json" "$url$usage") ||
+            -H 'Content-Type: application/json' -H 'Expect:' --data-binary @"$work/report.json" "$url$usage") ||
         { note "large report failed: $(head -c 300 "$work/ack.json")"; t=FAILED; }
       vmhwm=$(awk '/VmHWM/ {printf "%.0f", $2/1024}' "/proc/$pid/status")
       R[$name.big_s]=$t
       R[$name.big_mb]=$vmhwm
       note "large report: ${t} s, server VmHWM ${vmhwm} MB: $(head -c 120 "$work/ack.json")"
+      tokens_during_ingest "$name" "$admin" "$basic"
     fi
     line=$(TOKEN=$admin USAGE_PATH=$usage RUN="$name-$$" REPORT_DEVICES=$REPORT_DEVICES \
              run_wrk "$root/bench/lua/pg_vs_sqlite_usage.lua" "$usage")
@@ -232,6 +262,10 @@ if [[ ${R[${cols[0]}.usage]:-} == yes ]]; then
   if ((DEVICES > 0)); then
     row "report of $DEVICES devices x 3: s" big_s
     row "  server VmHWM after it, MB" big_mb
+    row "tokens/s during a 2nd such report" dur_rps
+    row "  p99 latency ms" dur_p99
+    row "  max latency ms" dur_max
+    row "  the report meanwhile: s" dur_big_s
   fi
   row "reports/s ($REPORT_DEVICES devices x 3 each)" rep_rps
   row "  p99 latency ms" rep_p99
