@@ -78,7 +78,9 @@ std::expected<oauth::TokenRequest, oauth::OAuthError> to_token_request(const htt
 http::Response oauth_error(const oauth::OAuthError& e, bool used_basic) {
   auto r = http::error_response(e.status, e.error, e.description);
   nlohmann::json j = {{"error", e.error}, {"error_description", e.description}, {"error_message", e.message}};
-  r.body = j.dump();
+  // A message may quote the caller's own bytes (a user name): invalid UTF-8 is replaced, never
+  // thrown on.
+  r.body = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   r.set("Cache-Control", "no-store").set("Pragma", "no-cache");
   if (e.status == 401) r.set("WWW-Authenticate", used_basic ? "Basic realm=\"licsat\", charset=\"UTF-8\"" : "Basic realm=\"licsat\"");
   if (e.retry_after > 0) r.set("Retry-After", std::to_string(e.retry_after));

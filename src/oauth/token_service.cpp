@@ -1,5 +1,7 @@
 #include "oauth/token_service.h"
 
+#include "core/printable.h"
+
 #include <algorithm>
 #include <chrono>
 
@@ -368,12 +370,12 @@ std::expected<IssuedTokens, OAuthError> TokenService::password_grant(const Token
                                   "this user wait " + std::to_string(access_.policy().lockout_global_delay) +
                                   " s between attempts"));
     if (user.error() == domain::LoginFailure::kLocked) {
-      std::string m = "User account '" + req.username + "' is locked. Ask an administrator to unlock it.";
+      std::string m = "User account '" + printable(req.username.substr(0, 64)) + "' is locked. Ask an administrator to unlock it.";
       return std::unexpected(refuse(req, req.client_id, Refusal::kLocked, reason, OAuthError{400, "invalid_grant", m, m, 0}, false));
     }
     if (user.error() == domain::LoginFailure::kLockedTemporarily) {
       int64_t minutes = std::max<int64_t>(1, (info.locked_until - clock_.now() + 59) / 60);
-      std::string m = "User account '" + req.username + "' is locked after repeated failed logins. Try again in " +
+      std::string m = "User account '" + printable(req.username.substr(0, 64)) + "' is locked after repeated failed logins. Try again in " +
                       std::to_string(minutes) + (minutes == 1 ? " minute" : " minutes") +
                       ", or ask an administrator to unlock it.";
       return std::unexpected(refuse(req, req.client_id, Refusal::kLocked, reason, OAuthError{400, "invalid_grant", m, m, 0}, false));

@@ -6,6 +6,9 @@
 #include <ctime>
 #include <future>
 
+#include <nlohmann/json.hpp>
+#include <optional>
+
 #include "test_support.h"
 
 using namespace licsat;
@@ -486,6 +489,22 @@ TEST_F(TokenServiceTest, UnknownUserCostsOnePasswordVerificationLikeAKnownOne) {
   double known = time_of("alice");
   double unknown = time_of("nobody-by-this-name");
   EXPECT_GT(unknown, known * 0.5) << "known " << known << " ms, unknown " << unknown << " ms";
+}
+
+TEST_F(TokenServiceTest, ALockedNameThatIsNotUtf8IsQuotedPrintably) {
+  // Found by the fuzzer: names that exist nowhere lock too (per address), and the lock's message
+  // quoted the name raw, so a name with invalid UTF-8 made the JSON answer throw (a 500).
+  auto r = password_req(ro_, "wrong password!!");
+  r.username = std::string("ad\x89in");
+  std::optional<oauth::OAuthError> last;
+  for (int i = 0; i < 5; ++i) {
+    auto t = tokens_->token(r);
+    ASSERT_FALSE(t);
+    last = t.error();
+  }
+  EXPECT_NE(last->message.find("locked"), std::string::npos) << last->message;
+  EXPECT_EQ(last->message.find('\x89'), std::string::npos) << last->message;
+  EXPECT_NO_THROW((void)nlohmann::json({{"error_message", last->message}}).dump());
 }
 
 TEST_F(TokenServiceTest, AnOversizedClientIdIsClippedInTheEventLog) {
