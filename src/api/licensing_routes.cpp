@@ -10,6 +10,7 @@
 #include "api/page_cursor.h"
 #include "api/usage_report_parser.h"
 #include "core/clock.h"
+#include "protocol/license_line.h"
 
 namespace licsat::api {
 namespace {
@@ -20,32 +21,6 @@ using http::Response;
 using nlohmann::json;
 
 Response bad_request(const std::string& m) { return http::error_response(400, "invalid_request", m); }
-
-json or_null(int64_t t, bool date_only) {
-  if (t == 0) return nullptr;
-  return date_only ? format_date(t) : format_iso8601(t);
-}
-
-json license_json(const domain::LicenseLine& l) {
-  json details = json::array();
-  if (l.pool) {
-    const auto& p = *l.pool;
-    details.push_back({{"licenseType", std::string(domain::license_type_label(p.kind))},
-                       {"quantity", p.quantity},
-                       {"startDate", format_date(p.starts ? p.starts : p.created_at)},
-                       {"endDate", or_null(p.ends, true)},
-                       {"status", domain::pool_state_label(l.state)}});
-  }
-  return {{"license", l.license},
-          {"tag", l.tag},
-          {"virtualAccount", l.virtual_account},
-          {"quantity", l.quantity},
-          {"inUse", l.in_use},
-          {"available", l.available},
-          {"status", domain::compliance_label(l.status)},
-          {"billingType", l.pool ? "PREPAID" : ""},
-          {"licenseDetails", details}};
-}
 
 // Reads a whole number from a JSON member or a query parameter; `what` names it in the 400.
 std::expected<int64_t, Response> whole(const json& v, const std::string& what) {
@@ -115,7 +90,7 @@ Response licenses(App& app, Request& req) {
   auto page = app.licensing->licenses(req.params["account"], vas, limit, offset);
   if (!page) return error_of(page.error());
   json arr = json::array();
-  for (const auto& l : page->lines) arr.push_back(license_json(l));
+  for (const auto& l : page->lines) arr.push_back(protocol::license_line_json(l));
   return http::json_response(200, {{"totalRecords", page->total}, {"licenses", arr}});
 }
 

@@ -13,7 +13,7 @@
 
 #include "api/auth.h"
 #include "core/clock.h"
-#include "sync/offline_bundle.h"
+#include "protocol/bundle.h"
 
 namespace licsat::api {
 namespace {
@@ -114,7 +114,7 @@ Response trust(App& app, Request& req, const oauth::Principal& p) {
   }
   auto fp = app.upstream->trust(key, actor_of(p, req));
   if (!fp) return error_of(fp.error());
-  return http::json_response(200, {{"fingerprint", *fp}, {"fingerprintDisplay", sync::display_fingerprint(*fp)}});
+  return http::json_response(200, {{"fingerprint", *fp}, {"fingerprintDisplay", protocol::display_fingerprint(*fp)}});
 }
 
 }  // namespace

@@ -9,7 +9,7 @@
 namespace licsat::cli {
 
 AdminSession::AdminSession(const AdminOptions& o)
-    : opt_(o), client_(manager::ClientOptions{o.server, o.ca_file, o.insecure, "", 120, 10}) {}
+    : opt_(o), client_(protocol::ClientOptions{o.server, o.ca_file, o.insecure, "", 120, 10}) {}
 
 bool AdminSession::login() {
   std::string pw = password_from("LICSAT_PASSWORD", "Password for " + opt_.user + ": ");
@@ -23,9 +23,9 @@ bool AdminSession::login() {
                      "&username=" + http::url_encode(opt_.user) + "&password=" + http::url_encode(pw);
   auto r = client_.request("POST", "/oauth/token", form, "application/x-www-form-urlencoded");
   if (!r) {
-    std::cerr << "licsat admin: cannot reach " << opt_.server << ": " << manager::transport_failure_name(r.error().kind)
+    std::cerr << "licsat admin: cannot reach " << opt_.server << ": " << protocol::transport_failure_name(r.error().kind)
               << ": " << r.error().message << "\n";
-    if (r.error().kind == manager::TransportFailure::kCertificate)
+    if (r.error().kind == protocol::TransportFailure::kCertificate)
       std::cerr << "fix: pass --ca-file with the server's certificate (on a server using the default self-signed one: "
                    "its DATA/tls/cert.pem) or the CA that signed it\n";
     return false;
@@ -54,7 +54,7 @@ std::optional<nlohmann::json> AdminSession::call(const std::string& method, cons
                                                  const nlohmann::json& body, int also_ok, long* status) {
   auto r = client_.request(method, path, body.is_null() ? "" : body.dump());
   if (!r) {
-    std::cerr << "licsat admin: cannot reach " << opt_.server << ": " << manager::transport_failure_name(r.error().kind)
+    std::cerr << "licsat admin: cannot reach " << opt_.server << ": " << protocol::transport_failure_name(r.error().kind)
               << ": " << r.error().message << "\n";
     return std::nullopt;
   }

@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "manager/https_client.h"
+#include "protocol/https_client.h"
 
 namespace CLI {
 class App;
@@ -44,7 +44,7 @@ class AdminSession {
                                      int also_ok, long* status);
 
   AdminOptions opt_;
-  manager::HttpsClient client_;
+  protocol::HttpsClient client_;
 };
 
 // Runs `fn` with a logged-in session and turns the outcome into the exit code.

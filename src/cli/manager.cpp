@@ -57,25 +57,21 @@ Result<manager::ManagerSettings> resolve_manager_settings(const ManagerFlags& f)
   return s;
 }
 
-int report_failure(const std::string& command, const manager::Failure& f, const manager::FixContext& ctx, bool json) {
-  std::cerr << "licsat manager " << command << ": " << manager::render(f, ctx) << "\n";
+int report_failure(const std::string& command, const protocol::Failure& f, const protocol::FixContext& ctx, bool json) {
+  std::cerr << "licsat manager " << command << ": " << protocol::render(f, ctx) << "\n";
   if (json) {
-    nlohmann::json j = {{"status", "failed"},
-                        {"class", manager::class_name(f.cls)},
-                        {"exitCode", manager::exit_code(f.cls)},
-                        {"message", f.what},
-                        {"serverMessage", f.server_words},
-                        {"httpStatus", f.http_status},
-                        {"detail", f.detail},
-                        {"fix", manager::fix_for(f, ctx)}};
+    nlohmann::json j = {
+        {"status", "failed"}, {"class", protocol::class_name(f.cls)}, {"exitCode", protocol::exit_code(f.cls)},
+        {"message", f.what},  {"serverMessage", f.server_words},      {"httpStatus", f.http_status},
+        {"detail", f.detail}, {"fix", protocol::fix_for(f, ctx)}};
     std::cout << j.dump(2) << "\n";
   }
-  return manager::exit_code(f.cls);
+  return protocol::exit_code(f.cls);
 }
 
 int report_error(const std::string& command, const Error& e, bool json, const std::string& fix) {
-  manager::Failure f;
-  f.cls = e.code == ErrorCode::kInvalidArgument ? manager::FailureClass::kUsage : manager::FailureClass::kState;
+  protocol::Failure f;
+  f.cls = e.code == ErrorCode::kInvalidArgument ? protocol::FailureClass::kUsage : protocol::FailureClass::kState;
   f.what = e.message;
   f.fix = fix;
   return report_failure(command, f, {}, json);

@@ -7,8 +7,8 @@
 #include <string>
 
 #include "core/result.h"
-#include "manager/failure.h"
 #include "manager/settings.h"
+#include "protocol/failure.h"
 
 namespace CLI {
 class App;
@@ -33,7 +33,7 @@ Result<manager::ManagerSettings> resolve_manager_settings(const ManagerFlags& f)
 
 // Prints a failure (human text on stderr; with --json also a JSON object on stdout) and returns
 // its exit code.
-int report_failure(const std::string& command, const manager::Failure& f, const manager::FixContext& ctx, bool json);
+int report_failure(const std::string& command, const protocol::Failure& f, const protocol::FixContext& ctx, bool json);
 // A usage or state error before anything ran.
 // `fix`, when the caller knows it, replaces the class's generic advice.
 int report_error(const std::string& command, const Error& e, bool json, const std::string& fix = "");

@@ -12,8 +12,8 @@
 #include "core/clock.h"
 #include "manager/device_inventory.h"
 #include "manager/offline_exchange.h"
-#include "manager/sync_client.h"
-#include "sync/offline_bundle.h"
+#include "protocol/bundle.h"
+#include "protocol/sync_client.h"
 
 namespace licsat::cli {
 namespace {
@@ -155,7 +155,7 @@ void add_offline(CLI::App& m) {
                        .dump(2)
                 << "\n";
     } else {
-      std::cout << "Answer verified (server key " << sync::display_fingerprint(r->server_fingerprint) << ").\n"
+      std::cout << "Answer verified (server key " << protocol::display_fingerprint(r->server_fingerprint) << ").\n"
                 << r->acknowledged << " usage report(s) acknowledged.\n";
       for (const auto& x : r->refused) std::cout << "refused: " << x << " (stays queued)\n";
       for (const auto& p : r->pools)
@@ -184,7 +184,7 @@ void add_trust(CLI::App& m) {
     SyncClient client(client_options(s), credentials(s), clock);
     auto key = client.fetch_server_key();
     if (!key) return set_exit(report_failure("trust", key.error(), client.fix_context(), s.json));
-    std::string fp = sync::key_fingerprint(*key);
+    std::string fp = protocol::key_fingerprint(*key);
     std::string want = opts->first;
     std::erase(want, ' ');
     std::erase(want, ':');
@@ -192,7 +192,8 @@ void add_trust(CLI::App& m) {
     if (!want.empty() && want != fp) {
       Failure fl;
       fl.cls = FailureClass::kOfflineRefused;
-      fl.what = "the server's key has fingerprint " + sync::display_fingerprint(fp) + ", not the one given with --fingerprint";
+      fl.what = "the server's key has fingerprint " + protocol::display_fingerprint(fp) +
+                ", not the one given with --fingerprint";
       return set_exit(report_failure("trust", fl, client.fix_context(), s.json));
     }
     auto pinned = state->pinned_key();
@@ -200,8 +201,8 @@ void add_trust(CLI::App& m) {
     if (*pinned && (*pinned)->public_key != *key && !opts->second) {
       Failure fl;
       fl.cls = FailureClass::kOfflineRefused;
-      fl.what = "a different server key is pinned already (" + sync::display_fingerprint((*pinned)->fingerprint) +
-                ", from " + (*pinned)->server + "); the server now shows " + sync::display_fingerprint(fp);
+      fl.what = "a different server key is pinned already (" + protocol::display_fingerprint((*pinned)->fingerprint) +
+                ", from " + (*pinned)->server + "); the server now shows " + protocol::display_fingerprint(fp);
       fl.detail = "if the server's key was changed on purpose, confirm the new fingerprint with its admin and run again with --replace";
       return set_exit(report_failure("trust", fl, client.fix_context(), s.json));
     }
@@ -209,8 +210,9 @@ void add_trust(CLI::App& m) {
     if (s.json)
       std::cout << json{{"status", "ok"}, {"server", s.server}, {"fingerprint", fp}}.dump(2) << "\n";
     else
-      std::cout << "Pinned the signing key of " << s.server << "\nSHA-256 fingerprint: " << sync::display_fingerprint(fp)
-                << "\nCompare it with the server's (Admin Workspace, or GET /api/v1/server-key) before relying on it.\n";
+      std::cout
+          << "Pinned the signing key of " << s.server << "\nSHA-256 fingerprint: " << protocol::display_fingerprint(fp)
+          << "\nCompare it with the server's (Admin Workspace, or GET /api/v1/server-key) before relying on it.\n";
     set_exit(kOk);
   });
 }

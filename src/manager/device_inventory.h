@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "core/result.h"
-#include "manager/api_types.h"
+#include "manager/protocol_names.h"
 
 namespace licsat::manager {
 

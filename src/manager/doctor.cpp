@@ -8,7 +8,7 @@
 #include <cstdlib>
 #include <ctime>
 
-#include "manager/sync_client.h"
+#include "protocol/sync_client.h"
 
 namespace licsat::manager {
 namespace {
@@ -184,7 +184,7 @@ Failure transport_failure(const Probe& p, const Target& t, const std::string& pr
 
 int DoctorReport::exit_code() const {
   for (const auto& c : checks)
-    if (c.outcome == Outcome::kFail) return manager::exit_code(c.cls);
+    if (c.outcome == Outcome::kFail) return protocol::exit_code(c.cls);
   return 0;
 }
 

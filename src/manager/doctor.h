@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "core/clock.h"
-#include "manager/failure.h"
+#include "manager/protocol_names.h"
 #include "manager/settings.h"
 
 namespace licsat::manager {

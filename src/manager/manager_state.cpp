@@ -473,7 +473,7 @@ Result<std::string> ManagerState::manager_name(const std::string& wanted) {
   return name;
 }
 
-Status ManagerState::record_request(const OfflineRequest& r) {
+Status ManagerState::record_request(const RequestRecord& r) {
   return db_->transact(TxMode::kWrite, [&](Connection& c) -> Status {
     auto x = c.exec("INSERT INTO offline_requests (nonce, created_at, report_ids) VALUES ($1, $2, $3)",
                     {r.nonce, r.created_at, json(r.report_ids).dump()});
@@ -482,13 +482,13 @@ Status ManagerState::record_request(const OfflineRequest& r) {
   });
 }
 
-Result<std::optional<OfflineRequest>> ManagerState::request(const std::string& nonce) {
-  std::optional<OfflineRequest> out;
+Result<std::optional<RequestRecord>> ManagerState::request(const std::string& nonce) {
+  std::optional<RequestRecord> out;
   auto s = db_->transact(TxMode::kRead, [&](Connection& c) -> Status {
     auto rows = c.query("SELECT nonce, created_at, report_ids, answered_at FROM offline_requests WHERE nonce = $1", {nonce});
     if (!rows) return fail(rows.error());
     if (rows->empty()) return {};
-    OfflineRequest r{(*rows)[0].str(0), (*rows)[0].i64(1), {}, (*rows)[0].i64(3)};
+    RequestRecord r{(*rows)[0].str(0), (*rows)[0].i64(1), {}, (*rows)[0].i64(3)};
     auto ids = json::parse((*rows)[0].str(2), nullptr, false);
     if (ids.is_array())
       for (const auto& i : ids) r.report_ids.push_back(i.get<std::string>());
@@ -500,7 +500,8 @@ Result<std::optional<OfflineRequest>> ManagerState::request(const std::string& n
 }
 
 Status ManagerState::apply_answer(const std::string& request_nonce, const std::vector<Acknowledgement>& acks,
-                                  const std::vector<Account>& accounts, const std::vector<LicensePool>& pools) {
+                                  const std::vector<Account>& accounts, const std::vector<LicensePool>& pools,
+                                  int64_t answer_created) {
   int64_t now = clock_.now();
   return db_->transact(TxMode::kWrite, [&](Connection& c) -> Status {
     // Only one import of an answer can win, even when two run at once.
@@ -515,8 +516,26 @@ Status ManagerState::apply_answer(const std::string& request_nonce, const std::v
           {a.report_id, now, to_json(a).dump()});
       if (!r) return fail(r.error());
     }
+    if (auto m = set_meta(c, "last_answer_created", std::to_string(answer_created)); !m) return m;
     return write_view(c, accounts, pools, now);
   });
+}
+
+Result<std::optional<int64_t>> ManagerState::last_answer_created() {
+  std::optional<int64_t> out;
+  auto s = db_->transact(TxMode::kRead, [&](Connection& c) -> Status {
+    auto v = get_meta(c, "last_answer_created");
+    if (!v) return fail(v.error());
+    if (v->empty()) return {};
+    try {
+      out = std::stoll(*v);
+    } catch (...) {
+      return fail(Error::internal("the time of the last offline answer in the state is damaged"));
+    }
+    return {};
+  });
+  if (!s) return fail(s.error());
+  return out;
 }
 
 }  // namespace licsat::manager

@@ -19,7 +19,8 @@
 #include "core/clock.h"
 #include "core/crypto.h"
 #include "core/result.h"
-#include "manager/api_types.h"
+#include "manager/protocol_names.h"
+#include "protocol/sync_state.h"
 #include "store/db.h"
 
 namespace licsat::manager {
@@ -54,13 +55,6 @@ struct PinnedKey {
   std::string public_key;       // raw 32 bytes
   std::string fingerprint;      // SHA-256 hex
   int64_t pinned_at = 0;
-};
-
-struct OfflineRequest {
-  std::string nonce;
-  int64_t created_at = 0;
-  std::vector<std::string> report_ids;
-  int64_t answered_at = 0;      // 0: no answer applied yet
 };
 
 class ManagerState {
@@ -109,11 +103,15 @@ class ManagerState {
   Result<std::string> manager_name(const std::string& wanted);
 
   // Offline requests exported, by nonce; an answer is applied once.
-  Status record_request(const OfflineRequest& r);
-  Result<std::optional<OfflineRequest>> request(const std::string& nonce);
-  // Applies an answer in one transaction: acknowledgements, the license view, the request answered.
+  Status record_request(const RequestRecord& r);
+  Result<std::optional<RequestRecord>> request(const std::string& nonce);
+  // Applies an answer in one transaction: acknowledgements, the license view, the request answered,
+  // and `answer_created` (when the server signed it) as the newest answer's time.
   Status apply_answer(const std::string& request_nonce, const std::vector<Acknowledgement>& acks,
-                      const std::vector<Account>& accounts, const std::vector<LicensePool>& pools);
+                      const std::vector<Account>& accounts, const std::vector<LicensePool>& pools,
+                      int64_t answer_created);
+  // The creation time of the newest answer applied; nullopt: none yet.
+  Result<std::optional<int64_t>> last_answer_created();
 
   store::Database& db() { return *db_; }
 

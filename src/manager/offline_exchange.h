@@ -1,30 +1,24 @@
-// The manager's side of offline mode: export the usage waiting in the outbox as a signed request
-// file, and import the server's signed answer, checked against the server key pinned with
-// `licsat manager trust`. An answer is applied once, and only to the request it answers: a file
-// changed after signing, signed by another server, answering another manager's request or
-// imported a second time is refused, with the reason.
+// The manager's side of offline mode: the protocol's one offline exchange
+// (protocol/offline_exchange.h) over the manager's state. Export writes the usage waiting in the
+// outbox as a signed request file; import checks the server's signed answer against the key pinned
+// with `licsat manager trust` and applies it once, only to the request it answers, never over a
+// newer answer.
 #pragma once
 
 #include <expected>
 #include <string>
 #include <vector>
 
-#include "manager/failure.h"
 #include "manager/manager_state.h"
+#include "protocol/offline_exchange.h"
 
 namespace licsat::manager {
-
-struct ExportResult {
-  std::string bundle;            // the request file's text
-  std::string nonce;
-  std::vector<QueuedReport> reports;
-};
 
 // Queues the current inventory's usage and writes every waiting report into a request.
 // `account`: the smart account whose licenses to ask for (empty: the accounts known from earlier
 // syncs, else whatever the server's answer covers).
-std::expected<ExportResult, Failure> export_request(ManagerState& state, const std::string& manager_name,
-                                                    const std::string& account, int64_t now);
+std::expected<ExportedRequest, Failure> export_request(ManagerState& state, const std::string& manager_name,
+                                                       const std::string& account, int64_t now);
 
 struct ImportResult {
   size_t acknowledged = 0;

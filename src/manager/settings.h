@@ -18,8 +18,7 @@
 #include <string>
 
 #include "core/result.h"
-#include "manager/https_client.h"
-#include "manager/sync_client.h"
+#include "manager/protocol_names.h"
 
 namespace licsat::manager {
 

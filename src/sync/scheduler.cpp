@@ -4,7 +4,7 @@
 #include <random>
 #include <string>
 
-#include "manager/scheduler.h"
+#include "protocol/backoff.h"
 
 namespace licsat::sync {
 
@@ -71,12 +71,12 @@ SyncOutcome SyncScheduler::run_locked(const domain::Actor& by) {
     int n = ++failures_;
     static thread_local std::mt19937_64 rng{std::random_device{}()};
     double r = std::uniform_real_distribution<double>(0.0, 1.0)(rng);
-    manager::BackoffPolicy p;
+    protocol::BackoffPolicy p;
     p.initial = 15;
     p.max = static_cast<double>(interval_);
     p.factor = 2;
     p.jitter = 0.2;
-    int64_t delay = std::max<int64_t>(1, static_cast<int64_t>(manager::backoff_delay(p, n, r)));
+    int64_t delay = std::max<int64_t>(1, static_cast<int64_t>(protocol::backoff_delay(p, n, r)));
     schedule(clock_.now() + delay);
   }
   return o;

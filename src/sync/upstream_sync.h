@@ -1,5 +1,5 @@
 // A satellite's sync with its authority (DESIGN.md section 1): to its authority a satellite is a
-// manager. Online it uses the manager's client (manager::SyncClient: client_credentials token,
+// manager. Online it uses the manager's client (protocol::SyncClient: client_credentials token,
 // usage reports, licenses); offline it writes and reads the manager's signed files
 // (sync/offline_bundle.h, sync/offline_messages.h). There is no second protocol.
 //
@@ -34,6 +34,7 @@
 #include "domain/event_log.h"
 #include "store/auth_store.h"
 #include "store/sync_store.h"
+#include "sync/satellite_outbox.h"
 
 namespace licsat::sync {
 
@@ -41,27 +42,6 @@ inline constexpr const char* kSettingLastOk = "upstream_last_ok";
 inline constexpr const char* kSettingLastAttempt = "upstream_last_attempt";
 inline constexpr const char* kSettingLastError = "upstream_last_error";
 inline constexpr const char* kSettingNextRun = "upstream_next_run";
-inline constexpr const char* kSettingKey = "upstream_key";
-inline constexpr const char* kSettingLastAnswer = "upstream_last_answer_created";
-
-// What one sync did.
-struct SyncOutcome {
-  bool ok = false;
-  std::string mode;                   // "online" | "offline import"
-  int64_t started = 0;
-  int64_t finished = 0;
-  int64_t forwarded = 0;              // reports the authority acknowledged in this sync
-  int64_t pending = 0;                // reports still waiting after it
-  int64_t pools_added = 0, pools_changed = 0, pools_removed = 0;
-  std::vector<std::string> accounts;  // smart accounts mirrored
-  std::vector<std::string> warnings;  // things that did not stop the sync
-  std::string error;                  // why it failed (with the fix), when !ok
-  // A failure's kind in one fixed word, for /metrics: the manager client's failure class
-  // ("connect", "tls", "certificate", "timeout", "invalid_client", "server", …), "config" (the
-  // secret), "rejected" (reports or accounts refused while the rest synced), "store" (this
-  // server's database).
-  std::string reason;
-};
 
 // The link as `licsat admin sync status` shows it.
 struct SyncStatus {
@@ -113,9 +93,8 @@ class UpstreamSync {
   std::string forward_id(const std::string& report_id) const;
 
  private:
-  // Takes every report not yet in the outbox into it (bodies fixed from now on).
-  Status queue_pending();
-  Result<std::optional<std::string>> pinned_key();
+  // The outbox of one sync, export or import, adding what it does to `o`.
+  SatelliteOutbox outbox(const domain::Actor& by, const std::string& source, SyncOutcome& o);
   void record(const SyncOutcome& o, const domain::Actor& by);
   Result<std::string> client_secret() const;
 

@@ -12,7 +12,7 @@ using namespace licsat;
 
 namespace {
 
-void check(const Result<std::vector<manager::Device>>& r) {
+void check(const Result<std::vector<protocol::Device>>& r) {
   if (!r) {
     if (r.error().message.empty()) std::abort();
     return;

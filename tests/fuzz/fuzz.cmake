@@ -21,7 +21,7 @@ set(LICSAT_FUZZ_SOURCES ${LICSAT_SOURCES})
 list(FILTER LICSAT_FUZZ_SOURCES EXCLUDE REGEX "/src/cli/")
 # The parsers first, so that a parallel build reaches the small targets early.
 set(LICSAT_FUZZ_FIRST core/result core/crypto core/clock core/config core/log http/message api/usage_report_parser
-    manager/api_types manager/device_inventory sync/offline_bundle sync/offline_messages)
+    protocol/wire_types manager/device_inventory protocol/bundle protocol/offline_messages)
 list(TRANSFORM LICSAT_FUZZ_FIRST REPLACE "(.+)" "${CMAKE_SOURCE_DIR}/src/\\1.cpp")
 list(REMOVE_ITEM LICSAT_FUZZ_SOURCES ${LICSAT_FUZZ_FIRST})
 list(PREPEND LICSAT_FUZZ_SOURCES ${LICSAT_FUZZ_FIRST})

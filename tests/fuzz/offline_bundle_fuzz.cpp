@@ -1,4 +1,4 @@
-// The signed-bundle envelope of offline files (src/sync/offline_bundle.cpp), opened the way the
+// The signed-bundle envelope of offline files (src/protocol/bundle.cpp), opened the way the
 // server (any kind, integrity only), the manager (license-answer, a pinned key) and a satellite
 // open it. No random input carries a valid signature, so the input is also sealed with a known
 // key and opened again: what comes out must be exactly what went in.
@@ -6,7 +6,7 @@
 
 #include "core/clock.h"
 #include "fuzz_support.h"
-#include "sync/offline_bundle.h"
+#include "protocol/bundle.h"
 
 using namespace licsat;
 
@@ -15,9 +15,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const crypto::SigningKey key = crypto::generate_signing_key();
   std::string text(reinterpret_cast<const char*>(data), size);
 
-  (void)sync::open_bundle(text, "", "");
-  (void)sync::open_bundle(text, sync::kKindLicenseAnswer, key.public_key);
-  (void)sync::open_bundle(text, sync::kKindUsageRequest, "");
+  (void)protocol::open_bundle(text, "", "");
+  (void)protocol::open_bundle(text, protocol::kKindLicenseAnswer, key.public_key);
+  (void)protocol::open_bundle(text, protocol::kKindUsageRequest, "");
 
   // Sealed: NONCE "\n--\n" PAYLOAD. Kind and nonce are the signer's own (a constant and a
   // random URL-safe string in licsat), so only URL-safe characters of NONCE are kept.
@@ -26,10 +26,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (char c : parts[0])
     if (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_') nonce += c;
   const std::string& payload = parts[1];
-  std::string kind = size % 2 ? sync::kKindLicenseAnswer : sync::kKindUsageRequest;
+  std::string kind = size % 2 ? protocol::kKindLicenseAnswer : protocol::kKindUsageRequest;
   int64_t created = 1'800'000'000 + static_cast<int64_t>(size % 100'000) * 86'400;
-  std::string sealed = sync::seal_bundle(kind, payload, key, created, nonce);
-  auto opened = sync::open_bundle(sealed, kind, key.public_key);
+  std::string sealed = protocol::seal_bundle(kind, payload, key, created, nonce);
+  auto opened = protocol::open_bundle(sealed, kind, key.public_key);
   if (!opened) {
     std::fprintf(stderr, "sealed bundle refused: %s\n", opened.error().message.c_str());
     std::abort();

@@ -1,4 +1,4 @@
-// The manager's side of an offline exchange (src/manager/offline_exchange.cpp, `licsat manager
+// The manager's side of an offline exchange (src/protocol/offline_exchange.cpp, `licsat manager
 // offline import FILE`): the input is the payload of a server's license-answer file, sealed here
 // with the server key the manager pinned, and imported into a manager state (SQLite in a temporary
 // directory). "@NONCE@" in the input becomes the nonce of a request the state has exported and not
@@ -9,7 +9,7 @@
 #include "fuzz_support.h"
 #include "manager/manager_state.h"
 #include "manager/offline_exchange.h"
-#include "sync/offline_bundle.h"
+#include "protocol/bundle.h"
 
 using namespace licsat;
 
@@ -50,9 +50,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!w.state->record_request({nonce, w.clock.now(), {"report-1", "report-2"}, 0})) std::abort();
     fuzz::replace_all(text, "@NONCE@", nonce);
   }
-  std::string file = sync::seal_bundle(sync::kKindLicenseAnswer, text, w.server_key, w.clock.now());
+  std::string file = protocol::seal_bundle(protocol::kKindLicenseAnswer, text, w.server_key, w.clock.now());
   auto r = manager::import_answer(*w.state, file);
-  if (!r && r.error().cls == manager::FailureClass::kState) {
+  if (!r && r.error().cls == protocol::FailureClass::kState) {
     std::fprintf(stderr, "state failure: %s\n", r.error().what.c_str());
     std::abort();
   }

@@ -8,7 +8,7 @@
 #include "api/usage_report_parser.h"
 #include "core/config.h"
 #include "manager/device_inventory.h"
-#include "sync/offline_messages.h"
+#include "protocol/offline_messages.h"
 
 namespace licsat {
 namespace {
@@ -44,7 +44,7 @@ TEST(FuzzFindings, LicenseAnswerWithANonObjectAcknowledgementIsRefused) {
   for (const char* ack : {"1", "\"x\"", "null", "[]"}) {
     std::string payload = std::string(R"({"requestNonce":"n","acknowledgements":[)") + ack +
                           R"(],"refused":[],"accounts":[],"licenses":[]})";
-    auto a = sync::license_answer_from_payload(payload);
+    auto a = protocol::license_answer_from_payload(payload);
     ASSERT_FALSE(a) << payload;
     EXPECT_EQ(a.error().code, ErrorCode::kInvalidArgument);
   }

@@ -4,7 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/crypto.h"
-#include "sync/offline_bundle.h"
+#include "protocol/bundle.h"
 
 namespace licsat::sync {
 namespace {

@@ -4,7 +4,7 @@
 
 #include <set>
 
-#include "manager/failure.h"
+#include "protocol/failure.h"
 
 namespace licsat::manager {
 namespace {

@@ -1,6 +1,6 @@
 // The offline round trip without a network: a manager's request answered by answer_request() over
 // a fake license database, imported once; refused reports stay queued; an answer to a request this
-// manager never made is refused.
+// manager never made is refused, and so is an answer older than one already applied.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -8,12 +8,12 @@
 
 #include "core/crypto.h"
 #include "manager/offline_exchange.h"
-#include "sync/offline_answer.h"
+#include "protocol/offline_answer.h"
 
 namespace licsat::manager {
 namespace {
 
-class FakeSource final : public sync::AnswerSource {
+class FakeSource final : public protocol::AnswerSource {
  public:
   Result<std::vector<Account>> accounts() override {
     return std::vector<Account>{{"acme", "", "ACTIVE", "CUSTOMER", {"Branches"}}};
@@ -68,7 +68,7 @@ TEST_F(ManagerOffline, RoundTripAppliesOnceAndKeepsRefusedReportsQueued) {
   ASSERT_TRUE(req) << req.error().what;
   EXPECT_EQ(req->reports.size(), 2u);
   FakeSource source;
-  auto ans = sync::answer_request(req->bundle, source, server_, clock_.now());
+  auto ans = protocol::answer_request(req->bundle, source, server_, clock_.now());
   ASSERT_TRUE(ans) << ans.error().message;
   EXPECT_EQ(ans->acknowledged, 1u);
   EXPECT_EQ(ans->refused, 1u);
@@ -103,7 +103,7 @@ TEST_F(ManagerOffline, AnswerToAnotherManagersRequestIsForeign) {
     auto req = export_request(**other, "other", "", clock_.now());
     ASSERT_TRUE(req);
     FakeSource source;
-    auto ans = sync::answer_request(req->bundle, source, server_, clock_.now());
+    auto ans = protocol::answer_request(req->bundle, source, server_, clock_.now());
     ASSERT_TRUE(ans);
     auto imp = import_answer(*state_, ans->bundle);
     ASSERT_FALSE(imp);
@@ -121,10 +121,37 @@ TEST_F(ManagerOffline, ARequestFileIsNotAnAnswerAndADamagedRequestIsRefusedByThe
   std::string damaged = req->bundle;
   damaged[damaged.find("\"payload\": \"") + 20] ^= 1;
   FakeSource source;
-  auto ans = sync::answer_request(damaged, source, server_, clock_.now());
+  auto ans = protocol::answer_request(damaged, source, server_, clock_.now());
   ASSERT_FALSE(ans);
   EXPECT_EQ(ans.error().code, ErrorCode::kInvalidArgument);
   EXPECT_TRUE(source.ingested.empty());
+}
+
+// The stricter replay rule, the satellite's and the manager's alike: an answer created before the
+// newest one applied would roll the licenses back, even when it answers a request not answered yet.
+TEST_F(ManagerOffline, AnAnswerOlderThanOneAlreadyAppliedIsRefused) {
+  auto first = export_request(*state_, "mgr", "", clock_.now());
+  ASSERT_TRUE(first) << first.error().what;
+  auto second = export_request(*state_, "mgr", "", clock_.now() + 60);
+  ASSERT_TRUE(second) << second.error().what;
+  FakeSource source;
+  auto older = protocol::answer_request(first->bundle, source, server_, clock_.now() + 100);
+  auto newer = protocol::answer_request(second->bundle, source, server_, clock_.now() + 200);
+  ASSERT_TRUE(older && newer);
+
+  auto applied = import_answer(*state_, newer->bundle);
+  ASSERT_TRUE(applied) << applied.error().what;
+  auto last = state_->last_answer_created();
+  ASSERT_TRUE(last && *last);
+  EXPECT_EQ(**last, clock_.now() + 200);
+  auto refused = import_answer(*state_, older->bundle);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().cls, FailureClass::kOfflineRefused);
+  EXPECT_NE(refused.error().what.find("newer answer"), std::string::npos) << refused.error().what;
+  // The request it answers stays unanswered: nothing of the older answer was applied.
+  auto request = state_->request(first->nonce);
+  ASSERT_TRUE(request && *request);
+  EXPECT_EQ((*request)->answered_at, 0);
 }
 
 }  // namespace

@@ -95,8 +95,8 @@ TEST_F(ManagerStateTest, AnOfflineAnswerAppliesOnce) {
   pool.tag = "network-advantage";
   pool.virtual_account = "Branches";
   pool.quantity = 10;
-  ASSERT_TRUE(state_->apply_answer("nonce-1", {ack}, accounts, {pool}));
-  auto twice = state_->apply_answer("nonce-1", {ack}, accounts, {pool});
+  ASSERT_TRUE(state_->apply_answer("nonce-1", {ack}, accounts, {pool}, 1000));
+  auto twice = state_->apply_answer("nonce-1", {ack}, accounts, {pool}, 1000);
   ASSERT_FALSE(twice);
   EXPECT_EQ(twice.error().code, ErrorCode::kConflict);
   auto pools = state_->pools();

@@ -14,9 +14,9 @@
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/crypto.h"
-#include "manager/failure.h"
-#include "manager/https_client.h"
 #include "manager/manager_state.h"
+#include "protocol/failure.h"
+#include "protocol/https_client.h"
 
 using namespace licsat;
 
@@ -67,13 +67,14 @@ TEST(Security, TheClientRefusesPlainHttpBeforeConnecting) {
   ASSERT_EQ(::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len), 0);
   int port = ntohs(a.sin_port);
 
-  manager::HttpsClient client(manager::ClientOptions{"http://127.0.0.1:" + std::to_string(port), "", false, "", 5, 2});
+  protocol::HttpsClient client(
+      protocol::ClientOptions{"http://127.0.0.1:" + std::to_string(port), "", false, "", 5, 2});
   auto r = client.request("POST", "/oauth/token", "grant_type=client_credentials&client_id=x&client_secret=s3cret",
                           "application/x-www-form-urlencoded");
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().kind, manager::TransportFailure::kTls) << r.error().message;
-  EXPECT_NE(manager::from_transport(r.error()).what.find("HTTPS only"), std::string::npos)
-      << manager::from_transport(r.error()).what;
+  EXPECT_EQ(r.error().kind, protocol::TransportFailure::kTls) << r.error().message;
+  EXPECT_NE(protocol::from_transport(r.error()).what.find("HTTPS only"), std::string::npos)
+      << protocol::from_transport(r.error()).what;
 
   ::fcntl(s, F_SETFL, O_NONBLOCK);
   int c = ::accept(s, nullptr, nullptr);

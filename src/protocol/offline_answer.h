@@ -9,21 +9,21 @@
 
 #include "core/crypto.h"
 #include "core/result.h"
-#include "manager/api_types.h"
+#include "protocol/wire_types.h"
 
-namespace licsat::sync {
+namespace licsat::protocol {
 
 class AnswerSource {
  public:
   virtual ~AnswerSource() = default;
   // Every smart account, with its virtual accounts.
-  virtual Result<std::vector<manager::Account>> accounts() = 0;
+  virtual Result<std::vector<Account>> accounts() = 0;
   // Stores one usage report (JSON text, the licensing API's shape) for account/virtual account.
   // A kInvalidArgument or kNotFound error refuses this report only; other errors fail the answer.
-  virtual Result<manager::Acknowledgement> ingest(const std::string& account, const std::string& virtual_account,
-                                                  const std::string& report_json) = 0;
+  virtual Result<Acknowledgement> ingest(const std::string& account, const std::string& virtual_account,
+                                         const std::string& report_json) = 0;
   // The license pools of an account, as GET licenses shows them (after the ingested usage).
-  virtual Result<std::vector<manager::LicensePool>> licenses(const std::string& account) = 0;
+  virtual Result<std::vector<LicensePool>> licenses(const std::string& account) = 0;
 };
 
 struct AnswerOutcome {
@@ -38,4 +38,4 @@ struct AnswerOutcome {
 Result<AnswerOutcome> answer_request(const std::string& request_text, AnswerSource& source,
                                      const crypto::SigningKey& key, int64_t now);
 
-}  // namespace licsat::sync
+}  // namespace licsat::protocol

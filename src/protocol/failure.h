@@ -10,9 +10,10 @@
 #include <cstdint>
 #include <string>
 
-#include "manager/https_client.h"
+#include "core/result.h"
+#include "protocol/https_client.h"
 
-namespace licsat::manager {
+namespace licsat::protocol {
 
 enum class FailureClass {
   kUsage,           // bad command line, settings or input file
@@ -76,7 +77,10 @@ Failure from_api_reply(const HttpReply& r, const std::string& what);
 // The whole message: "what (HTTP n error)\n  server said: …\n  fix: …", without a trailing newline.
 std::string render(const Failure& f, const FixContext& ctx);
 
+// A failure of the local state (class kState, "local state: …").
+Failure state_failure(const Error& e);
+
 // Removes user:password@ from a URL before it is printed or logged.
 std::string redact_credentials(const std::string& url);
 
-}  // namespace licsat::manager
+}  // namespace licsat::protocol

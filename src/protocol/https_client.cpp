@@ -1,11 +1,11 @@
-#include "manager/https_client.h"
+#include "protocol/https_client.h"
 
 #include <curl/curl.h>
 
 #include <cstdlib>
 #include <mutex>
 
-namespace licsat::manager {
+namespace licsat::protocol {
 namespace {
 
 size_t on_body(char* p, size_t size, size_t n, void* ud) {
@@ -192,4 +192,4 @@ std::expected<HttpReply, TransportError> HttpsClient::request(const std::string&
   return reply;
 }
 
-}  // namespace licsat::manager
+}  // namespace licsat::protocol

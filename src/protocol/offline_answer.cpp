@@ -1,11 +1,11 @@
-#include "sync/offline_answer.h"
+#include "protocol/offline_answer.h"
 
 #include <algorithm>
 
-#include "sync/offline_bundle.h"
-#include "sync/offline_messages.h"
+#include "protocol/bundle.h"
+#include "protocol/offline_messages.h"
 
-namespace licsat::sync {
+namespace licsat::protocol {
 
 Result<AnswerOutcome> answer_request(const std::string& request_text, AnswerSource& source,
                                      const crypto::SigningKey& key, int64_t now) {
@@ -75,4 +75,4 @@ Result<AnswerOutcome> answer_request(const std::string& request_text, AnswerSour
   return out;
 }
 
-}  // namespace licsat::sync
+}  // namespace licsat::protocol

@@ -32,7 +32,7 @@
 #include "core/crypto.h"
 #include "core/result.h"
 
-namespace licsat::sync {
+namespace licsat::protocol {
 
 inline constexpr const char* kBundleFormat = "licsat-signed-bundle";
 inline constexpr int kBundleVersion = 1;
@@ -82,4 +82,4 @@ std::expected<Bundle, BundleError> open_bundle(const std::string& text, const st
 std::string signing_input(const std::string& kind, const std::string& fingerprint, const std::string& created,
                           const std::string& nonce, const std::string& payload);
 
-}  // namespace licsat::sync
+}  // namespace licsat::protocol

@@ -1,8 +1,8 @@
-#include "manager/failure.h"
+#include "protocol/failure.h"
 
 #include <nlohmann/json.hpp>
 
-namespace licsat::manager {
+namespace licsat::protocol {
 namespace {
 
 std::string host_port(const std::string& server) {
@@ -328,4 +328,11 @@ std::string render(const Failure& f, const FixContext& ctx) {
   return out;
 }
 
-}  // namespace licsat::manager
+Failure state_failure(const Error& e) {
+  Failure f;
+  f.cls = FailureClass::kState;
+  f.what = "local state: " + e.message;
+  return f;
+}
+
+}  // namespace licsat::protocol

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-namespace licsat::manager {
+namespace licsat::protocol {
 
 struct ClientOptions {
   std::string base_url;       // https://host:port
@@ -64,4 +64,4 @@ class HttpsClient {
   std::string bearer_;
 };
 
-}  // namespace licsat::manager
+}  // namespace licsat::protocol

@@ -1,6 +1,6 @@
-// The licensing API's shapes as a client sees them (DESIGN.md section 5, the cloud API's camelCase
-// names): accounts, license pools, usage reports and their acknowledgements, and their JSON. The
-// manager, and a satellite syncing with its authority, speak exactly these.
+// The licensing API's shapes on the wire (the cloud API's camelCase names): accounts, license
+// pools, usage reports and their acknowledgements, and their JSON. The manager, and a satellite
+// syncing with its authority, speak exactly these; so do the server's offline answers.
 #pragma once
 
 #include <cstdint>
@@ -11,7 +11,7 @@
 
 #include "core/result.h"
 
-namespace licsat::manager {
+namespace licsat::protocol {
 
 struct DeviceLicense {
   std::string tag;
@@ -79,4 +79,4 @@ nlohmann::json to_json(const LicensePool& p);
 Result<std::vector<LicensePool>> licenses_from_json(const nlohmann::json& j, const std::string& account);
 Result<LicensePool> license_pool_from_json(const nlohmann::json& j, const std::string& account);
 
-}  // namespace licsat::manager
+}  // namespace licsat::protocol

@@ -1,8 +1,8 @@
 // The client side of the licensing protocol: an OAuth2 token from the server's token endpoint, then
 // the licensing API (accounts, license pools, usage reports). One class for a manager syncing with
-// a server and for a satellite syncing with its authority (DESIGN.md section 1): there is one
-// protocol. It keeps no state beyond its access token; what to send and where to keep the answers
-// is the caller's business (see SyncCycle for the manager's).
+// a server and for a satellite syncing with its authority (one protocol):
+// it keeps no state beyond its access token; what to send and where to keep the answers
+// is the caller's business (protocol/sync_run.h runs the one sync loop over it).
 //
 // Every call returns a Failure on error, classified (transport, OAuth, API) with the server's own
 // words kept, so the caller can print a fix or decide to retry.
@@ -15,11 +15,11 @@
 #include <vector>
 
 #include "core/clock.h"
-#include "manager/api_types.h"
-#include "manager/failure.h"
-#include "manager/https_client.h"
+#include "protocol/failure.h"
+#include "protocol/https_client.h"
+#include "protocol/wire_types.h"
 
-namespace licsat::manager {
+namespace licsat::protocol {
 
 // A grant of the server's API Tool Kit, and the user for the password grant. With a user name the
 // client uses the password grant (a Resource Owner Grant); without one, client_credentials (a
@@ -72,4 +72,4 @@ class SyncClient {
 // Parses an RFC 9110 IMF-fixdate ("Wed, 25 Nov 2026 17:19:01 GMT"); nullopt when malformed.
 std::optional<int64_t> parse_http_date(const std::string& text);
 
-}  // namespace licsat::manager
+}  // namespace licsat::protocol

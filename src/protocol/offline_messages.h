@@ -1,4 +1,4 @@
-// The payloads carried inside signed bundles (sync/offline_bundle.h) when a manager, or a
+// The payloads carried inside signed bundles (protocol/bundle.h) when a manager, or a
 // satellite, has no network path to its server:
 //
 //   usage-request (manager → server):
@@ -12,7 +12,7 @@
 //      "accounts": [<account>], "licenses": [<license pool with "account">]}
 //
 // The usage reports, acknowledgements, accounts and pools have exactly the licensing API's
-// shapes (DESIGN.md section 5), so an offline exchange means what an online sync means.
+// shapes, so an offline exchange means what an online sync means.
 #pragma once
 
 #include <string>
@@ -21,9 +21,9 @@
 #include <nlohmann/json.hpp>
 
 #include "core/result.h"
-#include "manager/api_types.h"
+#include "protocol/wire_types.h"
 
-namespace licsat::sync {
+namespace licsat::protocol {
 
 struct RequestedReport {
   std::string account;
@@ -40,7 +40,7 @@ struct UsageRequest {
 struct AnsweredReport {
   std::string account;
   std::string virtual_account;
-  manager::Acknowledgement ack;
+  Acknowledgement ack;
 };
 
 struct RefusedReport {
@@ -55,8 +55,8 @@ struct LicenseAnswer {
   std::string manager;
   std::vector<AnsweredReport> acknowledgements;
   std::vector<RefusedReport> refused;
-  std::vector<manager::Account> accounts;
-  std::vector<manager::LicensePool> licenses;
+  std::vector<Account> accounts;
+  std::vector<LicensePool> licenses;
 };
 
 std::string to_payload(const UsageRequest& r);
@@ -64,4 +64,4 @@ Result<UsageRequest> usage_request_from_payload(const std::string& payload);
 std::string to_payload(const LicenseAnswer& a);
 Result<LicenseAnswer> license_answer_from_payload(const std::string& payload);
 
-}  // namespace licsat::sync
+}  // namespace licsat::protocol

@@ -1,4 +1,4 @@
-#include "sync/offline_bundle.h"
+#include "protocol/bundle.h"
 
 #include <nlohmann/json.hpp>
 
@@ -6,7 +6,7 @@
 
 #include "core/clock.h"
 
-namespace licsat::sync {
+namespace licsat::protocol {
 namespace {
 
 using nlohmann::json;
@@ -110,4 +110,4 @@ std::expected<Bundle, BundleError> open_bundle(const std::string& text, const st
   return Bundle{*kind, *fp, *pk, *when, *nonce, *payload};
 }
 
-}  // namespace licsat::sync
+}  // namespace licsat::protocol

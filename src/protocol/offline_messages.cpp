@@ -1,6 +1,6 @@
-#include "sync/offline_messages.h"
+#include "protocol/offline_messages.h"
 
-namespace licsat::sync {
+namespace licsat::protocol {
 namespace {
 
 using nlohmann::json;
@@ -41,12 +41,12 @@ Result<UsageRequest> usage_request_from_payload(const std::string& payload) {
 std::string to_payload(const LicenseAnswer& a) {
   json acks = json::array(), refused = json::array(), accounts = json::array(), licenses = json::array();
   for (const auto& x : a.acknowledgements)
-    acks.push_back({{"account", x.account}, {"virtualAccount", x.virtual_account}, {"ack", manager::to_json(x.ack)}});
+    acks.push_back({{"account", x.account}, {"virtualAccount", x.virtual_account}, {"ack", to_json(x.ack)}});
   for (const auto& x : a.refused)
     refused.push_back(
         {{"reportId", x.report_id}, {"account", x.account}, {"virtualAccount", x.virtual_account}, {"error", x.error}});
-  for (const auto& x : a.accounts) accounts.push_back(manager::to_json(x));
-  for (const auto& x : a.licenses) licenses.push_back(manager::to_json(x));
+  for (const auto& x : a.accounts) accounts.push_back(to_json(x));
+  for (const auto& x : a.licenses) licenses.push_back(to_json(x));
   return json{{"requestNonce", a.request_nonce}, {"manager", a.manager}, {"acknowledgements", acks},
               {"refused", refused},              {"accounts", accounts}, {"licenses", licenses}}
       .dump();
@@ -63,21 +63,21 @@ Result<LicenseAnswer> license_answer_from_payload(const std::string& payload) {
     if (!j.contains(k) || !j[k].is_array()) return fail(Error::invalid(std::string("the answer has no \"") + k + "\" list"));
   for (const auto& x : j["acknowledgements"]) {
     if (!x.is_object()) return fail(Error::invalid("an acknowledgement in the answer is not an object"));
-    auto ack = manager::acknowledgement_from_json(x.value("ack", json()));
+    auto ack = acknowledgement_from_json(x.value("ack", json()));
     if (!ack) return fail(ack.error());
     a.acknowledgements.push_back({s_of(x, "account"), s_of(x, "virtualAccount"), *ack});
   }
   for (const auto& x : j["refused"])
     a.refused.push_back({s_of(x, "reportId"), s_of(x, "account"), s_of(x, "virtualAccount"), s_of(x, "error")});
-  auto accounts = manager::accounts_from_json(json{{"accounts", j["accounts"]}});
+  auto accounts = accounts_from_json(json{{"accounts", j["accounts"]}});
   if (!accounts) return fail(accounts.error());
   a.accounts = std::move(*accounts);
   for (const auto& x : j["licenses"]) {
-    auto p = manager::license_pool_from_json(x, "");
+    auto p = license_pool_from_json(x, "");
     if (!p) return fail(p.error());
     a.licenses.push_back(std::move(*p));
   }
   return a;
 }
 
-}  // namespace licsat::sync
+}  // namespace licsat::protocol

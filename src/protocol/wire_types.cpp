@@ -1,8 +1,8 @@
-#include "manager/api_types.h"
+#include "protocol/wire_types.h"
 
 #include "core/clock.h"
 
-namespace licsat::manager {
+namespace licsat::protocol {
 namespace {
 
 using nlohmann::json;
@@ -154,4 +154,4 @@ Result<std::vector<LicensePool>> licenses_from_json(const json& j, const std::st
   return out;
 }
 
-}  // namespace licsat::manager
+}  // namespace licsat::protocol

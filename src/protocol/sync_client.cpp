@@ -1,11 +1,11 @@
-#include "manager/sync_client.h"
+#include "protocol/sync_client.h"
 
 #include <ctime>
 
 #include "core/crypto.h"
 #include "http/message.h"
 
-namespace licsat::manager {
+namespace licsat::protocol {
 namespace {
 
 using nlohmann::json;
@@ -144,4 +144,4 @@ std::expected<std::string, Failure> SyncClient::fetch_server_key() {
   return *raw;
 }
 
-}  // namespace licsat::manager
+}  // namespace licsat::protocol
