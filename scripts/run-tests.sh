@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test through ctest, on both database backends:
 #
+#   0. The layer check (scripts/check-layers.sh): every #include of src/ keeps to the dependency
+#      table of docs/architecture.md.
 #   1. SQLite (the default backend): every test, all labels (unit and e2e).
 #   2. PostgreSQL 15: a throwaway cluster (scripts/pg-test-cluster.sh: initdb in a temporary
 #      directory, loopback port, stopped and removed on exit, failure included), then the unit
@@ -78,6 +80,10 @@ phase() {  # phase NAME CMD...: runs CMD, records its time and outcome, never ex
 
 order=()
 t0=$(now)
+
+# The layers: every #include of src/ keeps to docs/architecture.md's table (a few seconds).
+order+=("layers: includes")
+phase "layers: includes" bash "$root/scripts/check-layers.sh"
 
 if [[ " $backends " == *" sqlite "* ]]; then
   order+=("sqlite: all tests")
