@@ -6,7 +6,7 @@
 
 #include "protocol/failure.h"
 
-namespace licsat::manager {
+namespace licsat::protocol {
 namespace {
 
 HttpReply reply(long status, const std::string& body, std::map<std::string, std::string> headers = {}) {
@@ -118,4 +118,4 @@ TEST(ManagerFailure, CredentialsAreRemovedFromUrls) {
 }
 
 }  // namespace
-}  // namespace licsat::manager
+}  // namespace licsat::protocol
