@@ -6,7 +6,7 @@
 #include "core/crypto.h"
 #include "protocol/bundle.h"
 
-namespace licsat::sync {
+namespace licsat::protocol {
 namespace {
 
 using nlohmann::json;
@@ -106,4 +106,4 @@ TEST_F(ManagerBundle, FingerprintIsShownInGroups) {
 }
 
 }  // namespace
-}  // namespace licsat::sync
+}  // namespace licsat::protocol
