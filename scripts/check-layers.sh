@@ -42,6 +42,8 @@ exceptions=(
   "src/api/app.h store/store.h"
   "src/api/app.h store/sync_store.h"
   "src/api/app.cpp store/migrations.h"
+  "src/api/app.cpp store/event_tap.h"
+  "src/api/app.cpp store/timed_database.h"
 )
 
 declare -A excepted=() seen=()
