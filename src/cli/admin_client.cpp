@@ -2,6 +2,7 @@
 
 #include <iostream>
 
+#include "cli/admin_defaults.h"
 #include "cli/commands.h"
 #include "http/message.h"
 #include "oauth/token_service.h"
@@ -69,7 +70,26 @@ std::optional<nlohmann::json> AdminSession::call(const std::string& method, cons
   return j;
 }
 
-void with_session(const AdminOptions& o, const std::function<bool(AdminSession&)>& fn) {
+Status resolve_admin_options(AdminOptions& o) {
+  if (o.server.empty() || o.user.empty() || o.ca_file.empty()) {
+    auto d = read_admin_defaults(admin_defaults_path());
+    if (!d) return fail(d.error());
+    if (o.server.empty() && d->server) o.server = *d->server;
+    if (o.user.empty() && d->user) o.user = *d->user;
+    // A file's CA would contradict --insecure given on the command line: the flag wins.
+    if (o.ca_file.empty() && d->ca_file && !o.insecure) o.ca_file = *d->ca_file;
+  }
+  if (o.server.empty()) o.server = kDefaultAdminServer;
+  if (o.user.empty()) o.user = kDefaultAdminUser;
+  return {};
+}
+
+void with_session(const AdminOptions& given, const std::function<bool(AdminSession&)>& fn) {
+  AdminOptions o = given;
+  if (auto r = resolve_admin_options(o); !r) {
+    std::cerr << "licsat admin: " << r.error().message << "\n";
+    return set_exit(kUsage);
+  }
   AdminSession s(o);
   if (!s.login()) return set_exit(kFailure);
   set_exit(fn(s) ? kOk : kFailure);

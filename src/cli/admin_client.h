@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/result.h"
 #include "manager/https_client.h"
 
 namespace CLI {
@@ -17,9 +18,11 @@ class App;
 
 namespace licsat::cli {
 
+// Empty server, user and ca_file take their defaults from the operator's admin.toml
+// (admin_defaults.h), then the built-in ones (resolve_admin_options).
 struct AdminOptions {
-  std::string server = "https://localhost:8443";
-  std::string user = "admin";
+  std::string server;
+  std::string user;
   std::string ca_file;
   bool insecure = false;
   bool json = false;
@@ -46,6 +49,12 @@ class AdminSession {
   AdminOptions opt_;
   manager::HttpsClient client_;
 };
+
+inline constexpr const char* kDefaultAdminServer = "https://localhost:8443";
+inline constexpr const char* kDefaultAdminUser = "admin";
+// Fills what the command line left empty from admin.toml, then the built-in defaults; a
+// refused file is an error naming it.
+Status resolve_admin_options(AdminOptions& o);
 
 // Runs `fn` with a logged-in session and turns the outcome into the exit code.
 void with_session(const AdminOptions& o, const std::function<bool(AdminSession&)>& fn);
