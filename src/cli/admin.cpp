@@ -16,11 +16,14 @@ void add_admin(CLI::App& app) {
   admin->add_option("--ca-file", o->ca_file,
                     "CA certificate (or the server's self-signed certificate) to trust (default: admin.toml's ca_file)");
   admin->add_flag("--insecure", o->insecure, "Do not verify the server certificate (tests only)");
+  admin->add_flag("--no-session", o->no_session,
+                  "Log in with the password for this command only: no session kept or used (also $LICSAT_NO_SESSION=1)");
   admin->require_subcommand(1);
   add_admin_auth_commands(*admin, o);
   add_admin_license_commands(*admin, o);
   add_admin_offline_commands(*admin, o);
   add_admin_sync_commands(*admin, o);
+  add_admin_logout(*admin, o);
 }
 
 }  // namespace licsat::cli
