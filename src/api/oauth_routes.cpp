@@ -93,7 +93,10 @@ http::Response issued_response(const oauth::IssuedTokens& t) {
                       {"expires_in", t.expires_in},
                       {"scope", t.scope},
                       {"created_at", t.created_at}};
-  if (!t.refresh_token.empty()) j["refresh_token"] = t.refresh_token;
+  if (!t.refresh_token.empty()) {
+    j["refresh_token"] = t.refresh_token;
+    j["refresh_token_expires_in"] = t.refresh_expires_in;
+  }
   auto r = http::json_response(200, j);
   r.set("Cache-Control", "no-store").set("Pragma", "no-cache");
   return r;

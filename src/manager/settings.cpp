@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "core/config.h"
+#include "core/toml_text.h"
 
 namespace licsat::manager {
 namespace {
@@ -100,15 +101,9 @@ Status set_manager_setting(ManagerSettings& s, const std::string& raw_name, cons
 }
 
 Status apply_manager_config_text(ManagerSettings& s, const std::string& text, const std::string& source) {
-  toml::table t;
-  try {
-    t = toml::parse(text, source);
-  } catch (const toml::parse_error& e) {
-    std::ostringstream m;
-    m << source << ":" << e.source().begin.line << ": " << e.description();
-    return fail(Error::invalid(m.str()));
-  }
-  return apply_table(s, t, source, false);
+  auto t = parse_toml(text, source);
+  if (!t) return fail(t.error());
+  return apply_table(s, *t, source, false);
 }
 
 Status apply_manager_config_file(ManagerSettings& s, const std::string& path) {

@@ -304,6 +304,7 @@ IssuedTokens TokenService::mint(const Client& c, const std::string& username, Ro
     out.refresh_token = new_token(&refresh.hash);
     refresh.kind = domain::TokenKind::kRefresh;
     refresh.expires = out.created_at + refresh_ttl_for(c.client_id);
+    out.refresh_expires_in = refresh.expires - out.created_at;
     access.parent = refresh.hash;
     rows.push_back(refresh);
   }

@@ -60,6 +60,7 @@ struct TokenRequest {
 struct IssuedTokens {
   std::string access_token;
   std::string refresh_token;  // empty for client_credentials
+  int64_t refresh_expires_in = 0;  // the refresh token's lifetime (the CLI's session cache)
   int64_t expires_in = 0;
   std::string scope;
   int64_t created_at = 0;

@@ -274,7 +274,9 @@ void Server::create_user(const std::string& name, const std::string& role, const
 }
 
 CommandResult run_command(const std::string& command_line, const std::map<std::string, std::string>& env) {
-  std::string prefix;
+  // `licsat admin` logs in on every command unless a test asks for its session file (by giving
+  // LICSAT_NO_SESSION itself): tests must not share one through the user's ~/.cache.
+  std::string prefix = "export LICSAT_NO_SESSION=1; ";
   for (const auto& [k, v] : env) prefix += "export " + k + "='" + v + "'; ";
   std::string full = prefix + command_line + " 2>&1";
   CommandResult r;

@@ -115,7 +115,8 @@ class Server {
   int port_ = 0;
 };
 
-// Runs a command line through /bin/sh, returns exit code and combined output.
+// Runs a command line through /bin/sh, returns exit code and combined output. `licsat admin` runs
+// with LICSAT_NO_SESSION=1 unless `env` sets it.
 struct CommandResult {
   int exit_code = -1;
   std::string output;
