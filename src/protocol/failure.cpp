@@ -232,10 +232,52 @@ Failure from_api_reply(const HttpReply& r, const std::string& what) {
   return f;
 }
 
+namespace {
+
+// The fix for a satellite, where the words differ from a manager's: its authority is set in the
+// [upstream] table of its configuration, it has no proxy, and the grant is a Client Credentials
+// Grant on the authority. Empty where a manager's words serve.
+std::string satellite_fix(const Failure& f, const FixContext& ctx) {
+  std::string hp = host_port(ctx.server);
+  switch (f.cls) {
+    case FailureClass::kDns:
+      return "check the host name in this server's upstream.url, and this host's DNS settings (/etc/resolv.conf); "
+             "`getent hosts " + host_of(ctx.server) + "` must print an address.";
+    case FailureClass::kConnect:
+    case FailureClass::kTimeout:
+      return "the authority at " + hp + " did not answer: check that it runs (`licsat serve` there, GET /healthz), "
+             "that upstream.url has the right port (8443 by default) and that no firewall blocks " + hp +
+             ". Reports stay queued here and leave at the next sync.";
+    case FailureClass::kProxy:
+      return "this server reaches its authority directly (satellites take no proxy): check upstream.url.";
+    case FailureClass::kTls:
+      return "check that upstream.url points at the authority's HTTPS port (not plain HTTP or another service).";
+    case FailureClass::kCertificate:
+      return "trust the authority's certificate: set upstream.ca_file to the certificate of the CA that signed it, or "
+             "to the authority's DATA/tls/cert.pem when it uses its self-signed one" +
+             std::string(ctx.ca_file.empty() ? "" : " (the file set does not vouch for it)") + ".";
+    case FailureClass::kInvalidClient:
+      return "the authority does not accept upstream.client_id with this secret: create a Client Credentials Grant "
+             "on the authority (`licsat admin grant create --type client-credentials --name NAME` there) or "
+             "regenerate its secret (`licsat admin grant regenerate-secret NAME`), and set upstream.client_id and "
+             "upstream.client_secret_file here; the authority's Event Log says which check failed.";
+    case FailureClass::kUsage:
+      return "correct the [upstream] table of this server's configuration.";
+    case FailureClass::kState:
+      return "this server's database refused the change: see this server's log.";
+    default: return "";
+  }
+}
+
+}  // namespace
+
 std::string fix_for(const Failure& f, const FixContext& ctx) {
   std::string host = host_of(ctx.server);
   std::string hp = host_port(ctx.server);
   if (!f.fix.empty()) return f.fix;
+  if (ctx.satellite) {
+    if (auto s = satellite_fix(f, ctx); !s.empty()) return s;
+  }
   switch (f.cls) {
     case FailureClass::kUsage: return "correct the command line or the settings file (see licsat manager --help).";
     case FailureClass::kDns:

@@ -53,6 +53,9 @@ struct FixContext {
   std::string proxy;       // the proxy in effect, if any (credentials removed)
   std::string ca_file;
   bool insecure = false;
+  // A satellite syncing with its authority: the fix names the [upstream] settings of its
+  // configuration, not the manager's command-line flags.
+  bool satellite = false;
 };
 
 // Process exit code of a failure class (0 is success, 1 is reserved for the unexpected).

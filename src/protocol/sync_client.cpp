@@ -35,7 +35,7 @@ SyncClient::SyncClient(ClientOptions http, Credentials creds, const Clock& clock
 FixContext SyncClient::fix_context() const {
   const auto& o = http_.options();
   return FixContext{o.base_url, creds_.username, redact_credentials(effective_proxy(o.base_url, o.proxy)), o.ca_file,
-                    o.insecure};
+                    o.insecure, false};
 }
 
 void SyncClient::note_date(const HttpReply& r) {

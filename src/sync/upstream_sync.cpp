@@ -18,6 +18,13 @@ std::string trim(std::string s) {
   return s.substr(i);
 }
 
+// The fix text of a failure names the satellite's [upstream] settings, not a manager's flags.
+protocol::FixContext satellite_context(const protocol::SyncClient& client) {
+  auto ctx = client.fix_context();
+  ctx.satellite = true;
+  return ctx;
+}
+
 }  // namespace
 
 UpstreamSync::UpstreamSync(UpstreamConfig cfg, store::SyncStore& sync, store::AuthStore& settings,
@@ -112,7 +119,7 @@ SyncOutcome UpstreamSync::run_online(const domain::Actor& by) {
       return f.what;
     }
     o.reason = protocol::class_name(f.cls);
-    return protocol::render(f, client.fix_context());
+    return protocol::render(f, satellite_context(client));
   };
 
   auto box = outbox(by, "from " + cfg_.url, o);
@@ -208,7 +215,7 @@ Result<std::string> UpstreamSync::trust(const std::string& public_key_b64, const
     protocol::ClientOptions http{cfg_.url, cfg_.ca_file, cfg_.insecure, "", 60, 10};
     protocol::SyncClient client(http, protocol::Credentials{}, clock_);
     auto k = client.fetch_server_key();
-    if (!k) return fail(Error::unavailable(protocol::render(k.error(), client.fix_context())));
+    if (!k) return fail(Error::unavailable(protocol::render(k.error(), satellite_context(client))));
     raw = *k;
   }
   std::string fp = protocol::key_fingerprint(raw);

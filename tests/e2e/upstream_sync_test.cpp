@@ -303,6 +303,9 @@ TEST_F(UpstreamSyncE2E, OfflineRoundTripAndTamperedForeignReplayedFilesRefused) 
   EXPECT_NE(down.exit_code, 0) << down.output;
   EXPECT_TRUE(contains(down.output, "answered, but its sync with its authority failed")) << down.output;
   EXPECT_TRUE(contains(down.output, "sync failed")) << down.output;
+  // Its fix names the satellite's [upstream] settings, not a manager's flags.
+  EXPECT_TRUE(contains(down.output, "upstream.url")) << down.output;
+  EXPECT_FALSE(contains(down.output, "--proxy")) << down.output;
   ASSERT_EQ(satellite_->post_json("/api/v1/admin/accounts", {{"name", "acme"}}, s_admin_).status, 201);
   ASSERT_EQ(satellite_->post_json("/api/v1/admin/accounts/acme/virtual-accounts", {{"name", "Branches"}}, s_admin_).status,
             201);

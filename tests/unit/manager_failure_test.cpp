@@ -35,7 +35,7 @@ TEST(ManagerFailure, InvalidClientKeepsTheServersWordsAndGivesTheSeedsFix) {
 
 TEST(ManagerFailure, InvalidClientWithoutUserPointsAtClientCredentialsGrants) {
   auto f = from_token_reply(reply(401, R"({"error":"invalid_client","error_message":"Grant not found."})"));
-  std::string fix = fix_for(f, FixContext{"https://a:8443", "", "", "", false});
+  std::string fix = fix_for(f, FixContext{"https://a:8443", "", "", "", false, false});
   EXPECT_NE(fix.find("Client Credentials Grant"), std::string::npos) << fix;
 }
 
@@ -47,7 +47,7 @@ TEST(ManagerFailure, InvalidGrantIsTheUsersPasswordAndLockedIsItsOwnClass) {
       reply(400, R"({"error":"invalid_grant","error_message":"User account 'netops' is locked. Ask an administrator."})"));
   EXPECT_EQ(locked.cls, FailureClass::kUserLocked);
   EXPECT_EQ(exit_code(locked.cls), 22);
-  EXPECT_NE(fix_for(locked, FixContext{"", "netops", "", "", false}).find("licsat admin user unlock netops"),
+  EXPECT_NE(fix_for(locked, FixContext{"", "netops", "", "", false, false}).find("licsat admin user unlock netops"),
             std::string::npos);
 }
 
@@ -119,3 +119,25 @@ TEST(ManagerFailure, CredentialsAreRemovedFromUrls) {
 
 }  // namespace
 }  // namespace licsat::protocol
+
+// A satellite's sync failures name its [upstream] settings, never a manager's flags.
+TEST(ManagerFailure, ASatellitesFixNamesItsUpstreamSettingsNotManagerFlags) {
+  FixContext sat{"https://authority:8443", "", "", "", false, true};
+  for (auto cls : {FailureClass::kDns, FailureClass::kConnect, FailureClass::kTimeout, FailureClass::kCertificate,
+                   FailureClass::kInvalidClient}) {
+    Failure f;
+    f.cls = cls;
+    std::string fix = fix_for(f, sat);
+    EXPECT_NE(fix.find("upstream."), std::string::npos) << class_name(cls) << ": " << fix;
+    EXPECT_EQ(fix.find("--server"), std::string::npos) << fix;
+    EXPECT_EQ(fix.find("--proxy"), std::string::npos) << fix;
+    EXPECT_EQ(fix.find("--ca-file"), std::string::npos) << fix;
+  }
+  Failure bad;
+  bad.cls = FailureClass::kInvalidClient;
+  EXPECT_NE(fix_for(bad, sat).find("regenerate-secret"), std::string::npos);
+  // A manager's fix is unchanged.
+  Failure down;
+  down.cls = FailureClass::kConnect;
+  EXPECT_NE(fix_for(down, FixContext{"https://a:8443", "", "", "", false, false}).find("--server"), std::string::npos);
+}
