@@ -89,6 +89,10 @@ class Exports : public ::testing::Test {
     return server_->get(path, o);
   }
 
+  static std::string server_url() { return server_->url(); }
+  static std::string server_ca() { return server_->ca_file(); }
+  static CommandResult admin_cli(const std::string& args);
+
   static inline Server* server_ = nullptr;
   static inline std::string admin_, operator_;
 };
@@ -184,6 +188,61 @@ TEST_F(Exports, EventsCsvHasEveryEventNewestFirstWithTheFiltersOfTheJsonForm) {
   for (size_t i = 1; i < urows.size(); ++i) EXPECT_TRUE(urows[i][4].starts_with("usage.")) << urows[i][4];
 
   EXPECT_EQ(get("/api/v1/admin/events?format=csv", operator_).status, 403);
+}
+
+CommandResult Exports::admin_cli(const std::string& args) {
+  return run_command(licsat_binary() + " admin --server " + server_url() + " --user admin --ca-file " + server_ca() +
+                         " " + args,
+                     {{"LICSAT_PASSWORD", kAdminPassword}});
+}
+
+TEST_F(Exports, CliDevicesListWalksEveryPageAsTableJsonOrCsv) {
+  auto table = admin_cli("devices list --account acme --virtual-account Small");
+  ASSERT_EQ(table.exit_code, 0) << table.output;
+  EXPECT_NE(table.output.find("SERIAL"), std::string::npos) << table.output;
+  EXPECT_NE(table.output.find("SMALL1"), std::string::npos) << table.output;
+  // The host name's line break is shown as an escape, not as a forged row.
+  EXPECT_NE(table.output.find("Zürich\\r\\nline2"), std::string::npos) << table.output;
+  EXPECT_NE(table.output.find("dna-adv=1;dna-ess=2"), std::string::npos) << table.output;
+
+  auto js = admin_cli("devices list --account acme --virtual-account Big --json");
+  ASSERT_EQ(js.exit_code, 0) << js.output.substr(0, 300);
+  auto j = json::parse(js.output, nullptr, false);
+  ASSERT_TRUE(j.is_object()) << js.output.substr(0, 300);
+  EXPECT_EQ(j["devices"].size(), 2345u);  // three pages of the API walked
+  EXPECT_EQ(j["totalRecords"], 2345);
+
+  auto csv = admin_cli("devices list --account acme --csv");
+  ASSERT_EQ(csv.exit_code, 0) << csv.output.substr(0, 300);
+  auto rows = parse_csv(csv.output);
+  EXPECT_EQ(rows.size(), 2348u);
+  EXPECT_EQ(rows[0], kDeviceHeader);
+
+  auto unknown = admin_cli("devices list --account nosuch");
+  EXPECT_NE(unknown.exit_code, 0);
+  EXPECT_NE(unknown.output.find("nosuch"), std::string::npos) << unknown.output;
+}
+
+TEST_F(Exports, CliAlertsAndEventsCsv) {
+  ASSERT_EQ(server_->post_json("/api/v1/admin/accounts/acme/virtual-accounts/Small/licenses",
+                               {{"tag", "dna-ess"}, {"quantity", 1}}, admin_)
+                .status,
+            201);
+  auto alerts = admin_cli("alerts --account acme");
+  ASSERT_EQ(alerts.exit_code, 0) << alerts.output;
+  EXPECT_NE(alerts.output.find("SEVERITY"), std::string::npos) << alerts.output;
+  EXPECT_NE(alerts.output.find("dna-ess"), std::string::npos) << alerts.output;
+  auto none = admin_cli("alerts --account globex");
+  ASSERT_EQ(none.exit_code, 0) << none.output;
+  EXPECT_NE(none.output.find("no alerts"), std::string::npos) << none.output;
+
+  auto ev = admin_cli("events --csv --action usage.");
+  ASSERT_EQ(ev.exit_code, 0) << ev.output;
+  auto rows = parse_csv(ev.output);
+  ASSERT_EQ(rows.size(), 3u) << ev.output;  // the header and the two usage reports
+  EXPECT_EQ(rows[0][0], "id");
+  EXPECT_EQ(rows[1][4], "usage.report");
+  EXPECT_NE(admin_cli("events --csv --json").exit_code, 0);
 }
 
 }  // namespace
