@@ -45,6 +45,9 @@ json license_json(const domain::LicenseLine& l) {
           {"available", l.available},
           {"status", domain::compliance_label(l.status)},
           {"billingType", l.pool ? "PREPAID" : ""},
+          // Where the pool comes from: "local", or "upstream" (mirrored from this satellite's
+          // authority, read-only here); "" for a tag in use without a pool.
+          {"source", l.pool ? std::string(domain::pool_origin_name(l.pool->origin)) : ""},
           {"licenseDetails", details}};
 }
 

@@ -98,7 +98,7 @@ const char* kSchemas = R"json({
   "LicensesQuery": {"type": "object", "properties": {"virtualAccounts": {"type": "array", "items": {"type": "string"}}, "limit": {"type": "integer", "description": "-1: all"}, "offset": {"type": "integer"}}},
   "Licenses": {"type": "object", "properties": {"totalRecords": {"type": "integer"}, "licenses": {"type": "array", "items": {"type": "object", "properties": {
       "license": {"type": "string"}, "tag": {"type": "string"}, "virtualAccount": {"type": "string"}, "quantity": {"type": "integer"}, "inUse": {"type": "integer"}, "available": {"type": "integer"},
-      "status": {"type": "string", "enum": ["In Compliance", "Insufficient Licenses", "Expired"]}, "billingType": {"type": "string"},
+      "status": {"type": "string", "enum": ["In Compliance", "Insufficient Licenses", "Expired"]}, "billingType": {"type": "string"}, "source": {"type": "string", "enum": ["local", "upstream", ""]},
       "licenseDetails": {"type": "array", "items": {"type": "object", "properties": {"licenseType": {"type": "string", "enum": ["PERPETUAL", "TERM", "SUBSCRIPTION"]}, "quantity": {"type": "integer"}, "startDate": {"type": "string"}, "endDate": {"type": "string", "nullable": true}, "status": {"type": "string", "enum": ["ACTIVE", "PENDING", "EXPIRED"]}}}}}}}}},
   "Alerts": {"type": "object", "properties": {"alerts": {"type": "array", "items": {"type": "object", "properties": {"messageType": {"type": "string"}, "severity": {"type": "string", "enum": ["Minor", "Major"]}, "source": {"type": "string"}, "message": {"type": "string"}}}}}},
   "TagCount": {"type": "object", "required": ["tag", "count"], "properties": {"tag": {"type": "string"}, "count": {"type": "integer", "minimum": 0}}},
