@@ -4,6 +4,7 @@
 
 #include "api/account_scope_json.h"
 #include "api/auth.h"
+#include "api/csv_exports.h"
 #include "api/json_views.h"
 #include "api/page_cursor.h"
 #include "core/clock.h"
@@ -180,6 +181,9 @@ Response list_events(App& app, Request& req) {
     }
   }
   app.events->flush();
+  std::optional<Response> refusal;
+  if (wants_csv(q["format"], refusal)) return events_csv(app, f);
+  if (refusal) return *refusal;
   auto page = app.store->list_events(f);
   if (!page) return error_of(page.error());
   json arr = json::array();

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/auth.h"
+#include "api/csv_exports.h"
 #include "api/page_cursor.h"
 #include "api/usage_report_parser.h"
 #include "core/clock.h"
@@ -164,6 +165,9 @@ Response devices(App& app, Request& req) {
     if (!after)
       return bad_request("'after' is not a cursor of this list; pass the 'next' of the previous page unchanged.");
   }
+  std::optional<Response> refusal;
+  if (wants_csv(q["format"], refusal)) return devices_csv(app, req.params["account"], q["virtualAccount"], after);
+  if (refusal) return *refusal;
   auto page = app.licensing->devices(req.params["account"], q["virtualAccount"], limit, offset, after);
   if (!page) return error_of(page.error());
   json arr = json::array();

@@ -24,6 +24,7 @@ void add_admin(CLI::App& app) {
   add_admin_offline_commands(*admin, o);
   add_admin_sync_commands(*admin, o);
   add_admin_logout(*admin, o);
+  add_admin_device_commands(*admin, o);
 }
 
 }  // namespace licsat::cli

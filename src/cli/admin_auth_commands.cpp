@@ -216,6 +216,7 @@ void add_events(CLI::App& admin, std::shared_ptr<AdminOptions> o) {
     std::string since, action, outcome;
     int limit = 100;
     bool json = false;
+    bool csv = false;
   };
   auto e = std::make_shared<Ev>();
   auto* ev = admin.add_subcommand("events", "Read the Event Log, newest first");
@@ -223,11 +224,19 @@ void add_events(CLI::App& admin, std::shared_ptr<AdminOptions> o) {
   ev->add_option("--action", e->action, "Only actions starting with this (e.g. token.)");
   ev->add_option("--outcome", e->outcome, "success or failure");
   ev->add_option("--limit", e->limit, "At most this many events (default 100)");
-  ev->add_flag("--json", e->json, "Print JSON");
+  auto* json_flag = ev->add_flag("--json", e->json, "Print JSON");
+  ev->add_flag("--csv", e->csv, "Print every event the filters match as CSV (--limit ignored)")->excludes(json_flag);
   ev->callback([o, e] {
     with_session(*o, [&](AdminSession& s) {
-      std::string q = "?limit=" + std::to_string(e->limit) + "&since=" + http::url_encode(e->since) +
-                      "&action=" + http::url_encode(e->action) + "&outcome=" + http::url_encode(e->outcome);
+      std::string filters = "since=" + http::url_encode(e->since) + "&action=" + http::url_encode(e->action) +
+                            "&outcome=" + http::url_encode(e->outcome);
+      if (e->csv) {
+        auto r = s.call("GET", "/api/v1/admin/events?format=csv&" + filters);
+        if (!r) return false;
+        std::cout << (r->is_string() ? r->get<std::string>() : r->dump());
+        return true;
+      }
+      std::string q = "?limit=" + std::to_string(e->limit) + "&" + filters;
       auto r = s.call("GET", "/api/v1/admin/events" + q);
       if (!r) return false;
       if (e->json) {

@@ -94,5 +94,7 @@ void add_admin_tenancy_commands(CLI::App& admin, std::shared_ptr<AdminOptions> o
 // A user's or a grant's `accounts` as the CLI shows it: "all", or the names joined by commas.
 std::string accounts_text(const nlohmann::json& record);
 void add_admin_sync_commands(CLI::App& admin, std::shared_ptr<AdminOptions> o);
+// `devices list` and `alerts` (admin_device_commands.cpp).
+void add_admin_device_commands(CLI::App& admin, std::shared_ptr<AdminOptions> o);
 
 }  // namespace licsat::cli

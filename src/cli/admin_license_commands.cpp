@@ -214,9 +214,11 @@ void add_license(CLI::App& admin, std::shared_ptr<AdminOptions> o) {
           ends = json_text(x["licenseDetails"][0], "endDate");
         }
         rows.push_back({json_text(x, "virtualAccount"), json_text(x, "tag"), json_text(x, "license"), type, json_text(x, "quantity"),
-                        json_text(x, "inUse"), json_text(x, "available"), ends, json_text(x, "status")});
+                        json_text(x, "inUse"), json_text(x, "available"), ends, json_text(x, "status"),
+                        json_text(x, "source") == "upstream" ? "mirrored" : json_text(x, "source")});
       }
-      print_table({"VIRTUAL ACCOUNT", "TAG", "NAME", "TYPE", "QUANTITY", "IN USE", "AVAILABLE", "ENDS", "STATUS"}, rows);
+      print_table({"VIRTUAL ACCOUNT", "TAG", "NAME", "TYPE", "QUANTITY", "IN USE", "AVAILABLE", "ENDS", "STATUS", "SOURCE"},
+                  rows);
       return true;
     });
   });

@@ -28,12 +28,19 @@ Response defer(std::function<void(Respond)> fn, bool blocks) {
 }
 
 Response settle(Response r) {
-  if (!r.deferred) return r;
-  std::promise<Response> answer;
-  auto later = answer.get_future();
-  auto fn = std::move(r.deferred);
-  fn([&answer](Response x) { answer.set_value(std::move(x)); });
-  return later.get();
+  if (r.deferred) {
+    std::promise<Response> answer;
+    auto later = answer.get_future();
+    auto fn = std::move(r.deferred);
+    fn([&answer](Response x) { answer.set_value(std::move(x)); });
+    r = later.get();
+  }
+  if (r.stream) {
+    auto next = std::move(r.stream);
+    r.stream = nullptr;
+    for (std::string chunk; next(chunk); chunk.clear()) r.body += chunk;
+  }
+  return r;
 }
 
 Response error_response(int status, std::string_view code, std::string_view message) {

@@ -43,6 +43,12 @@ struct Response {
   // worker pool when `deferred_blocks`, else where the handler ran. The fields above are unused.
   std::function<void(Respond)> deferred;
   bool deferred_blocks = false;
+  // Set for a body written as it is produced (chunked, for exports of long lists): the server
+  // sends the header, then calls `stream` again after each chunk is written until it returns
+  // false; `body` is unused. It runs on the connection's loop, so each call does a bounded
+  // amount of work (one page of a list). Throwing ends the answer unfinished: the connection
+  // closes without the last chunk, and the client sees a truncated transfer, not a short list.
+  std::function<bool(std::string& chunk)> stream;
 
   Response& set(std::string name, std::string value) {
     headers.emplace_back(std::move(name), std::move(value));
@@ -54,8 +60,9 @@ Response json_response(int status, const nlohmann::json& body);
 // A response computed later by `fn`: on the worker pool when `blocks` (argon2id, a commit
 // waited for), else `fn` must not block and delivers its answer through the Respond it gets.
 Response defer(std::function<void(Respond)> fn, bool blocks);
-// The response itself, or the deferred one's once delivered (waits for it on this thread):
-// for callers of the router outside the server (tests, fuzz targets).
+// The response itself, or the deferred one's once delivered (waits for it on this thread), a
+// streamed body gathered into `body`: for callers of the router outside the server (tests,
+// fuzz targets).
 Response settle(Response r);
 // The JSON error body of every non-OAuth error: {"error": code, "error_description": message,
 // "error_message": message}. The same three fields as OAuth errors, so one client parser fits all.

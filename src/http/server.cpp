@@ -488,24 +488,32 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
     run();
   }
 
-  void send(Response res, unsigned version, bool keep_alive, const std::string& route, const std::string& method) {
-    body_budget_.reset();  // the request is done with its body
-    auto out = std::make_shared<bhttp::response<bhttp::string_body>>();
-    out->version(version);
-    out->result(static_cast<unsigned>(res.status));
-    out->set(bhttp::field::server, "licsat");
-    out->set(bhttp::field::date, http_date());
-    out->set(bhttp::field::content_type, res.content_type);
-    out->set("X-Content-Type-Options", "nosniff");
+  // The header every answer carries: status, type, the handler's headers, and the defaults.
+  template <class Body>
+  static void fill_header(bhttp::response<Body>& out, const Response& res, unsigned version) {
+    out.version(version);
+    out.result(static_cast<unsigned>(res.status));
+    out.set(bhttp::field::server, "licsat");
+    out.set(bhttp::field::date, http_date());
+    out.set(bhttp::field::content_type, res.content_type);
+    out.set("X-Content-Type-Options", "nosniff");
     bool has_cache = false, has_csp = false;
     for (auto& [k, v] : res.headers) {
       if (beast::iequals(k, "cache-control")) has_cache = true;
       if (beast::iequals(k, "content-security-policy")) has_csp = true;
-      out->insert(k, v);
+      out.insert(k, v);
     }
-    if (!has_cache) out->set(bhttp::field::cache_control, "no-store");
+    if (!has_cache) out.set(bhttp::field::cache_control, "no-store");
     // API answers are data, never a page: nothing in them may load, run or be framed.
-    if (!has_csp) out->set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
+    if (!has_csp) out.set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
+  }
+
+  void send(Response res, unsigned version, bool keep_alive, const std::string& route, const std::string& method) {
+    if (res.stream && version >= 11) return send_streamed(std::move(res), version, keep_alive, route, method);
+    if (res.stream) res = settle(std::move(res));  // HTTP/1.0 has no chunks: the whole body
+    body_budget_.reset();  // the request is done with its body
+    auto out = std::make_shared<bhttp::response<bhttp::string_body>>();
+    fill_header(*out, res, version);
     out->body() = std::move(res.body);
     bool keep = keep_alive && !srv_.draining && res.status != 408 && res.status != 413 && res.status != 431 &&
                 res.status != 400;
@@ -537,6 +545,79 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
       if (!keep) return self->do_close();
       self->do_read_header();
     });
+  }
+
+  // A streamed answer (Response::stream): the header with chunked transfer coding, then one
+  // chunk per call of the producer, each produced once the one before is written, so the
+  // server holds one page of a long list at a time however long the list.
+  void send_streamed(Response res, unsigned version, bool keep_alive, const std::string& route,
+                     const std::string& method) {
+    body_budget_.reset();
+    auto out = std::make_shared<bhttp::response<bhttp::empty_body>>();
+    fill_header(*out, res, version);
+    bool keep = keep_alive && !srv_.draining;
+    out->keep_alive(keep);
+    out->chunked(true);
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+    srv_.metrics.observe(route, res.status, secs);
+    if (log::enabled(log::Level::kInfo))
+      log::info("request", {{"method", method},
+                            {"route", route},
+                            {"status", std::to_string(res.status)},
+                            {"ms", fmt_ms(secs)},
+                            {"peer", peer_},
+                            {"body", "streamed"}});
+    auto sr = std::make_shared<bhttp::response_serializer<bhttp::empty_body>>(*out);
+    auto next = std::make_shared<std::function<bool(std::string&)>>(std::move(res.stream));
+    bool head = method == "HEAD";
+    beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(srv_.opt.limits.read_timeout));
+    bhttp::async_write_header(stream_, *sr, [self = shared_from_this(), out, sr, next, keep, head, route](
+                                                beast::error_code ec, size_t) {
+      if (ec) return self->do_close();
+      if (head) return self->end_streamed(keep);
+      self->write_chunk(next, keep, route);
+    });
+  }
+
+  void write_chunk(std::shared_ptr<std::function<bool(std::string&)>> next, bool keep, const std::string& route) {
+    auto chunk = std::make_shared<std::string>();
+    bool more = false;
+    try {
+      do {
+        chunk->clear();
+        more = (*next)(*chunk);
+      } while (more && chunk->empty());
+    } catch (const std::exception& e) {
+      // The status is sent: the only honest end is an unfinished transfer.
+      log::error("streamed answer failed", {{"route", route}, {"error", e.what()}});
+      busy_ = false;
+      return do_close();
+    }
+    beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(srv_.opt.limits.read_timeout));
+    if (!more) {
+      auto last = std::make_shared<bhttp::chunk_last<bhttp::chunk_crlf>>(bhttp::make_chunk_last());
+      return net::async_write(stream_, *last, [self = shared_from_this(), last, keep](beast::error_code ec, size_t) {
+        if (ec) {
+          self->busy_ = false;
+          return self->do_close();
+        }
+        self->end_streamed(keep);
+      });
+    }
+    auto body = std::make_shared<bhttp::chunk_body<net::const_buffer>>(bhttp::make_chunk(net::const_buffer(chunk->data(), chunk->size())));
+    net::async_write(stream_, *body, [self = shared_from_this(), chunk, body, next, keep, route](beast::error_code ec, size_t) {
+      if (ec) {
+        self->busy_ = false;
+        return self->do_close();
+      }
+      self->write_chunk(next, keep, route);
+    });
+  }
+
+  void end_streamed(bool keep) {
+    busy_ = false;
+    if (!keep) return do_close();
+    do_read_header();
   }
 
   // RFC 9110 IMF-fixdate; managers' doctor compares it with their clock.

@@ -32,6 +32,9 @@ LicensePool license_pool_of(const domain::LicenseLine& l, const std::string& acc
 json license_line_json(const domain::LicenseLine& l) {
   json j = to_json(license_pool_of(l, ""));
   j.erase("account");
+  // Where the pool comes from: "local", or "upstream" (mirrored from this satellite's authority,
+  // read-only here); "" for a tag in use without a pool. Only the licenses answer says it.
+  j["source"] = l.pool ? std::string(domain::pool_origin_name(l.pool->origin)) : "";
   return j;
 }
 

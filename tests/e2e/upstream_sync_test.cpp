@@ -195,6 +195,21 @@ TEST_F(UpstreamSyncE2E, PoolAddedOnAuthorityAppearsOnSatelliteAfterSyncNowAndIsR
   auto lic = satellite_->request("POST", "/api/v1/accounts/acme/licenses", R"({"limit":-1})", so);
   ASSERT_EQ(lic.status, 200);
   EXPECT_TRUE(contains(lic.body, "DNA Advantage")) << lic.body;
+  // Each line says where its pool comes from; the CLI's SOURCE column says "mirrored".
+  int mirrored = 0;
+  for (const auto& l : lic.json()["licenses"]) {
+    if (l["tag"] != "dna-advantage") continue;
+    EXPECT_EQ(l["source"], "upstream") << l.dump();
+    ++mirrored;
+  }
+  EXPECT_EQ(mirrored, 1) << lic.body;
+  auto listed = admin(*satellite_, "license list acme");
+  ASSERT_EQ(listed.exit_code, 0) << listed.output;
+  EXPECT_TRUE(contains(listed.output, "SOURCE")) << listed.output;
+  EXPECT_TRUE(contains(listed.output, "mirrored")) << listed.output;
+  auto on_authority = admin(authority_, "license list acme");
+  EXPECT_FALSE(contains(on_authority.output, "mirrored")) << on_authority.output;
+  EXPECT_TRUE(contains(on_authority.output, "local")) << on_authority.output;
 
   // Mirrored pools are read-only on the satellite.
   auto refused = satellite_->request("PATCH", "/api/v1/admin/accounts/acme/virtual-accounts/Branches/licenses/dna-advantage",

@@ -90,6 +90,7 @@ async function loadAccount(body, accounts, ctx) {
       { label: 'In use', cell: (l) => String(l.inUse), class: 'num' },
       { label: 'Available', cell: (l) => String(l.available), class: 'num' },
       { label: 'Status', cell: (l) => statusBadge(l.status) },
+      { label: 'Source', cell: (l) => (l.source === 'upstream' ? 'Mirrored from the authority' : l.source === 'local' ? 'Local' : '—') },
       { label: 'Type / ends', cell: (l) => { const d = (l.licenseDetails || [])[0]; return d ? `${d.licenseType}${d.endDate ? `, ends ${fmtDate(d.endDate)}` : ''}` : '—'; } },
     ], pools, { caption: `${pools.length} license pool${pools.length === 1 ? '' : 's'}`, label: 'License pools', empty: 'No license pools in this selection.' }));
   }
