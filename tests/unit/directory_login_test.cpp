@@ -157,4 +157,46 @@ TEST_P(DirectoryLogin, GuessesLockTheNameForTheAddressButADirectoryThatIsDownLoc
   EXPECT_EQ(directory_.asked.size(), asked);  // a locked name is not asked of the directory
 }
 
+TEST_P(DirectoryLogin, ADirectoryUserIsRecordedOnceAndAnAdminsLockAndAccountLimitHold) {
+  ASSERT_TRUE(login("Dave", "directory password"));
+  ASSERT_TRUE(login("dave", "directory password"));  // the same person: one record, in lower case
+  auto users = access_->list_users();
+  ASSERT_TRUE(users);
+  int daves = 0;
+  for (const auto& u : *users)
+    if (u.name == "dave" || u.name == "Dave") {
+      ++daves;
+      EXPECT_EQ(u.name, "dave");
+      EXPECT_EQ(u.created_by, "directory");
+      EXPECT_EQ(u.role, Role::kOperator);
+    }
+  EXPECT_EQ(daves, 1);
+
+  ASSERT_TRUE(access_->set_accounts("dave", domain::AccountScope::only({"acme"}), {"admin", "ip"}));
+  directory_.role = Role::kAdmin;  // the groups changed: the next login follows them
+  auto t = login("dave", "directory password");
+  ASSERT_TRUE(t) << t.error().description;
+  auto p = tokens_->authenticate(t->access_token);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->role, Role::kAdmin);
+  EXPECT_EQ(p->accounts, domain::AccountScope::only({"acme"}));  // the admin's limit is kept
+
+  ASSERT_TRUE(access_->set_locked("dave", true, {"admin", "ip"}));
+  EXPECT_FALSE(tokens_->authenticate(t->access_token));  // its sessions stop at once
+  auto locked = login("dave", "directory password");
+  ASSERT_FALSE(locked);
+  EXPECT_NE(locked.error().description.find("locked"), std::string::npos) << locked.error().description;
+}
+
+TEST_P(DirectoryLogin, ADirectoryNameThatIsALocalUsersInAnotherCaseIsRefused) {
+  ASSERT_TRUE(access_->add_user("carl", Role::kViewer, "carl local password", {"t", "ip"}));
+  auto r = login("CARL", "directory password");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().error, "invalid_grant");
+  EXPECT_TRUE(has_failure("a local user 'carl' exists"));
+  auto users = access_->list_users();
+  ASSERT_TRUE(users);
+  for (const auto& u : *users) EXPECT_NE(u.name, "CARL");
+}
+
 }  // namespace
