@@ -84,11 +84,23 @@ std::string group(const std::string& cn, const std::vector<std::string>& uids) {
 // nemo (no group), and "twin" twice under the user base.
 class Slapd {
  public:
-  Slapd() {
+  // `tls`: with a certificate for 127.0.0.1 from a test CA made here (ca_file()), for StartTLS.
+  explicit Slapd(bool tls = false) {
     std::string d = dir_.path();
     ::mkdir((d + "/db").c_str(), 0700);
+    std::string tls_conf;
+    if (tls) {
+      make_ca(d);
+      std::ofstream(d + "/san.ext") << "subjectAltName=IP:127.0.0.1\n";
+      auto made = run_command("cd " + d + " && openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+                              "-subj /CN=127.0.0.1 -keyout server.key -out server.csr 2>&1 && openssl x509 -req -in "
+                              "server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -extfile san.ext -out server.pem");
+      EXPECT_EQ(made.exit_code, 0) << made.output;
+      tls_conf = "TLSCACertificateFile " + d + "/ca.pem\nTLSCertificateFile " + d + "/server.pem\nTLSCertificateKeyFile " +
+                 d + "/server.key\n";
+    }
     std::ofstream(d + "/slapd.conf")
-        << "include /etc/ldap/schema/core.schema\ninclude /etc/ldap/schema/cosine.schema\n"
+        << tls_conf << "include /etc/ldap/schema/core.schema\ninclude /etc/ldap/schema/cosine.schema\n"
            "include /etc/ldap/schema/inetorgperson.schema\nmodulepath /usr/lib/ldap\nmoduleload back_mdb\n"
            "pidfile " << d << "/slapd.pid\n"
            "database mdb\nmaxsize 10485760\nsuffix \"" << kSuffix << "\"\nrootdn \"cn=root," << kSuffix << "\"\n"
@@ -149,7 +161,15 @@ class Slapd {
     pid_ = -1;
   }
 
+  // A self-signed test CA in DIR/ca.pem (its key in DIR/ca.key).
+  static void make_ca(const std::string& dir) {
+    auto made = run_command("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 "
+                            "-subj /CN=licsat-test-ca -keyout " + dir + "/ca.key -out " + dir + "/ca.pem");
+    EXPECT_EQ(made.exit_code, 0) << made.output;
+  }
+
   int port() const { return port_; }
+  std::string ca_file() const { return dir_.path() + "/ca.pem"; }
   std::string log() const { return read_file(dir_.path() + "/slapd.log"); }
 
  private:
@@ -328,6 +348,22 @@ TEST(LdapDown, TheLocalAdminLogsInWhileDirectoryUsersAreRefusedAsUnreachable) {
   for (int i = 0; i < 6; ++i) EXPECT_EQ(s.token("alice", kUserPassword).status, 400);
   slapd.start();
   EXPECT_EQ(s.token("alice", kUserPassword).status, 200) << slapd.log();
+}
+
+TEST(LdapTls, StartTlsWithTheDirectorysCaLogsInAndAnotherCaIsRefusedAsUnreachable) {
+  if (!slapd_installed()) GTEST_SKIP() << "slapd not installed (scripts/install-deps.sh installs it)";
+  Slapd slapd(/*tls=*/true);
+  DirectoryServer trusting(slapd, "start_tls = true\nca_file = \"" + slapd.ca_file() + "\"\n");
+  auto ok = trusting.token("alice", kUserPassword);
+  ASSERT_EQ(ok.status, 200) << ok.body << "\n" << slapd.log();
+  EXPECT_TRUE(trusting.await_event("success", {"directory user 'uid=alice,ou=people", "with role admin"}));
+
+  TempDir other;
+  Slapd::make_ca(other.path());
+  DirectoryServer wary(slapd, "start_tls = true\nca_file = \"" + other.path() + "/ca.pem\"\n");
+  auto refused = wary.token("alice", kUserPassword);
+  EXPECT_EQ(refused.status, 400) << refused.body;
+  EXPECT_TRUE(wary.await_event("failure", {"directory unreachable for 'alice'", "StartTLS failed"}));
 }
 
 }  // namespace
