@@ -183,12 +183,14 @@ bool slapd_installed() { return ::access(kSlapd, X_OK) == 0; }
 // A licsat server whose [ldap] section points at `slapd`; `extra` is appended to the section.
 class DirectoryServer {
  public:
-  DirectoryServer(const Slapd& slapd, const std::string& extra = "") {
+  DirectoryServer(const Slapd& slapd, const std::string& extra = "") : DirectoryServer(slapd.port(), extra) {}
+  // A directory at ldap://127.0.0.1:PORT, whatever listens there.
+  DirectoryServer(int port, const std::string& extra) {
     std::string d = dir_.path();
     std::ofstream(d + "/ldap-password") << kServicePassword << "\n";
     ::chmod((d + "/ldap-password").c_str(), 0600);
     std::ofstream(d + "/licsat.toml")
-        << "[ldap]\nurl = \"ldap://127.0.0.1:" << slapd.port() << "\"\nbind_dn = \"cn=licsat," << kSuffix << "\"\n"
+        << "[ldap]\nurl = \"ldap://127.0.0.1:" << port << "\"\nbind_dn = \"cn=licsat," << kSuffix << "\"\n"
         << "bind_password_file = \"" << d << "/ldap-password\"\nuser_base = \"ou=people," << kSuffix << "\"\n"
         << "user_filter = \"(uid={user})\"\nadmin_group = \"cn=licsat-admins,ou=groups," << kSuffix << "\"\n"
         << "operator_group = \"cn=licsat-operators,ou=groups," << kSuffix << "\"\n"
@@ -364,6 +366,26 @@ TEST(LdapTls, StartTlsWithTheDirectorysCaLogsInAndAnotherCaIsRefusedAsUnreachabl
   auto refused = wary.token("alice", kUserPassword);
   EXPECT_EQ(refused.status, 400) << refused.body;
   EXPECT_TRUE(wary.await_event("failure", {"directory unreachable for 'alice'", "StartTLS failed"}));
+}
+
+TEST(LdapHang, ADirectoryThatAcceptsAndNeverAnswersTimesOutAsUnreachable) {
+  // A listening socket nobody accepts from: the kernel completes the connection, and the bind
+  // request waits for an answer that never comes, until ldap.timeout (2 s here).
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(::listen(fd, 64), 0);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  DirectoryServer s(ntohs(a.sin_port), "");
+  auto r = s.token("alice", kUserPassword);
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_EQ(r.json().value("error", ""), "invalid_grant");
+  EXPECT_TRUE(s.await_event("failure", {"directory unreachable for 'alice'"}));
+  EXPECT_FALSE(s.server().login().empty());  // the local admin is not held up
+  ::close(fd);
 }
 
 }  // namespace
