@@ -44,8 +44,8 @@ bool await(const std::function<bool()>& done) {
   return done();
 }
 
-// A free loopback TCP port, closed again: slapd cannot bind port 0 and report the port it got.
-int free_port() {
+// A TCP socket bound to a free loopback port (port 0); `port` receives the port.
+int bound_socket(int& port) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};
   a.sin_family = AF_INET;
@@ -53,8 +53,15 @@ int free_port() {
   ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
   socklen_t len = sizeof a;
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
+  port = ntohs(a.sin_port);
+  return fd;
+}
+
+// A free loopback TCP port, closed again: slapd cannot bind port 0 and report the port it got.
+int free_port() {
+  int port = 0;
+  ::close(bound_socket(port));
+  return port;
 }
 
 bool accepts(int port) {
@@ -371,15 +378,11 @@ TEST(LdapTls, StartTlsWithTheDirectorysCaLogsInAndAnotherCaIsRefusedAsUnreachabl
 TEST(LdapHang, ADirectoryThatAcceptsAndNeverAnswersTimesOutAsUnreachable) {
   // A listening socket nobody accepts from: the kernel completes the connection, and the bind
   // request waits for an answer that never comes, until ldap.timeout (2 s here).
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  int port = 0;
+  int fd = bound_socket(port);
+  ASSERT_GT(port, 0);
   ASSERT_EQ(::listen(fd, 64), 0);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  DirectoryServer s(ntohs(a.sin_port), "");
+  DirectoryServer s(port, "");
   auto r = s.token("alice", kUserPassword);
   EXPECT_EQ(r.status, 400) << r.body;
   EXPECT_EQ(r.json().value("error", ""), "invalid_grant");
