@@ -2,7 +2,6 @@
 
 #include <unistd.h>
 
-
 #include "core/config.h"
 
 namespace licsat {
@@ -56,7 +55,8 @@ Status finish_ldap_config(LdapConfig& cfg) {
                !cfg.bind_password_file.empty() || !cfg.user_base.empty() || cfg.user_filter != unset.user_filter ||
                !cfg.admin_group.empty() || !cfg.operator_group.empty() || !cfg.viewer_group.empty() ||
                cfg.nested_groups != unset.nested_groups || cfg.timeout != unset.timeout;
-    if (any) return fail(Error::invalid("[ldap]: settings are given but 'ldap.url' is not: set it, or remove the section"));
+    if (any)
+      return fail(Error::invalid("[ldap]: settings are given but 'ldap.url' is not: set it, or remove the section"));
     return {};
   }
   std::string problems;
@@ -78,8 +78,10 @@ Status finish_ldap_config(LdapConfig& cfg) {
     problem("'ldap.ca_file' '" + cfg.ca_file + "' cannot be read");
   if (!cfg.bind_password_file.empty()) {
     auto pw = read_password_file(cfg.bind_password_file, "ldap.bind_password_file");
-    if (!pw) problem(pw.error().message);
-    else cfg.bind_password = std::move(*pw);
+    if (!pw)
+      problem(pw.error().message);
+    else
+      cfg.bind_password = std::move(*pw);
   }
   if (!problems.empty()) return fail(Error::invalid("[ldap]: " + problems));
   return {};

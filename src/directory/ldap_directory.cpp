@@ -46,7 +46,9 @@ std::string diagnostic(LDAP* ld) {
   return out;
 }
 
-DirectoryRefusal refusal(DirectoryFailure kind, std::string detail) { return DirectoryRefusal{kind, std::move(detail)}; }
+DirectoryRefusal refusal(DirectoryFailure kind, std::string detail) {
+  return DirectoryRefusal{kind, std::move(detail)};
+}
 
 // A simple bind; the password is given as a berval, never copied into a message.
 int simple_bind(LDAP* ld, const std::string& dn, const std::string& password) {
@@ -83,14 +85,16 @@ std::expected<domain::DirectoryUser, DirectoryRefusal> LdapDirectory::authentica
 
   if (cfg_.start_tls) {
     if (int rc = ldap_start_tls_s(h.ld, nullptr, nullptr); rc != LDAP_SUCCESS)
-      return std::unexpected(refusal(DirectoryFailure::kUnreachable, "StartTLS failed: " + words(rc) + diagnostic(h.ld)));
+      return std::unexpected(
+          refusal(DirectoryFailure::kUnreachable, "StartTLS failed: " + words(rc) + diagnostic(h.ld)));
   }
 
   auto service_bind = [&]() -> std::optional<DirectoryRefusal> {
     int rc = simple_bind(h.ld, cfg_.bind_dn, cfg_.bind_password);
     if (rc == LDAP_SUCCESS) return std::nullopt;
     if (network_error(rc)) return refusal(DirectoryFailure::kUnreachable, words(rc) + diagnostic(h.ld));
-    return refusal(DirectoryFailure::kConfigError, "bind as service account '" + cfg_.bind_dn + "' failed: " + words(rc));
+    return refusal(DirectoryFailure::kConfigError,
+                   "bind as service account '" + cfg_.bind_dn + "' failed: " + words(rc));
   };
   if (auto r = service_bind()) return std::unexpected(*r);
 
@@ -105,8 +109,10 @@ std::expected<domain::DirectoryUser, DirectoryRefusal> LdapDirectory::authentica
   if (rc == LDAP_SIZELIMIT_EXCEEDED || entries > 1)
     return std::unexpected(refusal(DirectoryFailure::kAmbiguous, "the user search matched more than one entry"));
   if (rc != LDAP_SUCCESS)
-    return std::unexpected(refusal(DirectoryFailure::kConfigError, "user search under '" + cfg_.user_base + "' failed: " + words(rc)));
-  if (entries == 0) return std::unexpected(refusal(DirectoryFailure::kNoSuchUser, "no entry under '" + cfg_.user_base + "'"));
+    return std::unexpected(
+        refusal(DirectoryFailure::kConfigError, "user search under '" + cfg_.user_base + "' failed: " + words(rc)));
+  if (entries == 0)
+    return std::unexpected(refusal(DirectoryFailure::kNoSuchUser, "no entry under '" + cfg_.user_base + "'"));
   char* raw_dn = ldap_get_dn(h.ld, ldap_first_entry(h.ld, found.msg));
   if (!raw_dn) return std::unexpected(refusal(DirectoryFailure::kConfigError, "the user's entry has no DN"));
   std::string dn = raw_dn;
@@ -122,14 +128,15 @@ std::expected<domain::DirectoryUser, DirectoryRefusal> LdapDirectory::authentica
   if (auto r = service_bind()) return std::unexpected(*r);
   const std::string member = group_member_filter(dn, cfg_.nested_groups);
   const std::pair<const std::string*, domain::Role> groups[] = {{&cfg_.admin_group, domain::Role::kAdmin},
-                                                                 {&cfg_.operator_group, domain::Role::kOperator},
-                                                                 {&cfg_.viewer_group, domain::Role::kViewer}};
+                                                                {&cfg_.operator_group, domain::Role::kOperator},
+                                                                {&cfg_.viewer_group, domain::Role::kViewer}};
   for (const auto& [group, role] : groups) {
     if (group->empty()) continue;
     Message m;
     rc = ldap_search_ext_s(h.ld, group->c_str(), LDAP_SCOPE_BASE, member.c_str(), no_attributes.data(), 0, nullptr,
                            nullptr, &limit, 1, &m.msg);
-    if (network_error(rc)) return std::unexpected(refusal(DirectoryFailure::kUnreachable, "group search: " + words(rc)));
+    if (network_error(rc))
+      return std::unexpected(refusal(DirectoryFailure::kUnreachable, "group search: " + words(rc)));
     if (rc == LDAP_NO_SUCH_OBJECT) continue;  // a group that does not exist has no members
     if (rc != LDAP_SUCCESS)
       return std::unexpected(refusal(DirectoryFailure::kConfigError, "group '" + *group + "': " + words(rc)));

@@ -23,7 +23,8 @@ std::string user_search_filter(std::string_view filter_template, std::string_vie
   const std::string escaped = escape_filter_value(user);
   std::string out;
   size_t at = 0;
-  for (size_t hit; (hit = filter_template.find(kPlaceholder, at)) != std::string_view::npos; at = hit + kPlaceholder.size()) {
+  for (size_t hit; (hit = filter_template.find(kPlaceholder, at)) != std::string_view::npos;
+       at = hit + kPlaceholder.size()) {
     out.append(filter_template.substr(at, hit - at));
     out += escaped;
   }

@@ -173,7 +173,8 @@ std::expected<User, LoginFailure> AccessService::authenticate(const std::string&
 }
 
 std::expected<User, LoginFailure> AccessService::directory_login(const std::string& name, const std::string& password,
-                                                                 LoginInfo& out, const std::function<void()>& count_failure,
+                                                                 LoginInfo& out,
+                                                                 const std::function<void()>& count_failure,
                                                                  const std::string& source, int64_t now) {
   VerifyGate::Pass asking = directory_gate_->enter();
   if (!asking) return std::unexpected(LoginFailure::kBusy);
@@ -214,7 +215,12 @@ std::expected<User, LoginFailure> AccessService::directory_record(const std::str
     u.password_hash = kDirectoryUserHash;
     u.created_at = now;
     u.created_by = "directory";
-    Event e{0, now, "directory", "", "user.create", "success",
+    Event e{0,
+            now,
+            "directory",
+            "",
+            "user.create",
+            "success",
             "directory user '" + name + "' (" + dn.substr(0, 256) + ") with role " + std::string(role_name(role)) +
                 ", accounts all, at first login"};
     auto made = store_.create_user(u, e);
@@ -234,8 +240,14 @@ std::expected<User, LoginFailure> AccessService::directory_record(const std::str
     return refuse(DirectoryFailure::kConfigError, "a local user '" + name + "' exists: local users log in locally");
   if (u.locked) return std::unexpected(LoginFailure::kLocked);
   if (u.role != role) {
-    Event e{0, now, "directory", "", "user.role", "success",
-            "directory user '" + name + "' now has role " + std::string(role_name(role)) + " (from the directory groups)"};
+    Event e{
+        0,
+        now,
+        "directory",
+        "",
+        "user.role",
+        "success",
+        "directory user '" + name + "' now has role " + std::string(role_name(role)) + " (from the directory groups)"};
     if (auto s = store_.set_user_role(name, role, e); !s) {
       out.store_error = s.error().message;
       return std::unexpected(LoginFailure::kUnknownUser);

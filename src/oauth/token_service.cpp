@@ -354,12 +354,12 @@ std::expected<IssuedTokens, OAuthError> TokenService::password_grant(const Token
     const auto& directory = info.directory_refusal;
     const bool unknown = user.error() == domain::LoginFailure::kUnknownUser ||
                          (directory && directory->kind == domain::DirectoryFailure::kNoSuchUser);
-    std::string who = unknown ? fingerprint_(req.username)
+    std::string who = unknown                                                    ? fingerprint_(req.username)
                       : user.error() == domain::LoginFailure::kLockedTemporarily ? user_label(req.username)
-                                                                                  : req.username.substr(0, 64);
+                                                                                 : req.username.substr(0, 64);
     // A directory's refusal says which step failed here, never to the client (the same answer).
-    std::string reason = directory ? domain::directory_failure_reason(directory->kind) + " for '" + who + "': " +
-                                         directory->detail.substr(0, 512)
+    std::string reason = directory ? domain::directory_failure_reason(directory->kind) + " for '" + who +
+                                         "': " + directory->detail.substr(0, 512)
                                    : domain::login_failure_reason(user.error()) + " for '" + who + "'";
     if (info.locked_now) {
       if (metrics_) metrics_->user_locked();
@@ -395,12 +395,13 @@ std::expected<IssuedTokens, OAuthError> TokenService::password_grant(const Token
   if (auto s = store_.insert_tokens(rows); !s)
     return std::unexpected(not_stored_error());
   count_issued("password");
-  events_.record(events_.make(user->name, req.source_ip, "token.issue", "success",
-                              "grant_type=password client_id " + c.client_id +
-                                  (c.grant ? " (grant '" + c.grant->name + "')" : std::string(" (built-in client)")) +
-                                  (info.directory_dn.empty() ? std::string()
-                                                             : "; directory user '" + info.directory_dn.substr(0, 256) +
-                                                                   "' with role " + std::string(domain::role_name(user->role)))));
+  events_.record(
+      events_.make(user->name, req.source_ip, "token.issue", "success",
+                   "grant_type=password client_id " + c.client_id +
+                       (c.grant ? " (grant '" + c.grant->name + "')" : std::string(" (built-in client)")) +
+                       (info.directory_dn.empty() ? std::string()
+                                                  : "; directory user '" + info.directory_dn.substr(0, 256) +
+                                                        "' with role " + std::string(domain::role_name(user->role)))));
   return out;
 }
 

@@ -99,26 +99,37 @@ class Slapd {
     if (tls) {
       make_ca(d);
       std::ofstream(d + "/san.ext") << "subjectAltName=IP:127.0.0.1\n";
-      auto made = run_command("cd " + d + " && openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
-                              "-subj /CN=127.0.0.1 -keyout server.key -out server.csr 2>&1 && openssl x509 -req -in "
-                              "server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -extfile san.ext -out server.pem");
+      auto made =
+          run_command("cd " + d +
+                      " && openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+                      "-subj /CN=127.0.0.1 -keyout server.key -out server.csr 2>&1 && openssl x509 -req -in "
+                      "server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -extfile san.ext -out server.pem");
       EXPECT_EQ(made.exit_code, 0) << made.output;
-      tls_conf = "TLSCACertificateFile " + d + "/ca.pem\nTLSCertificateFile " + d + "/server.pem\nTLSCertificateKeyFile " +
-                 d + "/server.key\n";
+      tls_conf = "TLSCACertificateFile " + d + "/ca.pem\nTLSCertificateFile " + d +
+                 "/server.pem\nTLSCertificateKeyFile " + d + "/server.key\n";
     }
     std::ofstream(d + "/slapd.conf")
-        << tls_conf << "include /etc/ldap/schema/core.schema\ninclude /etc/ldap/schema/cosine.schema\n"
+        << tls_conf
+        << "include /etc/ldap/schema/core.schema\ninclude /etc/ldap/schema/cosine.schema\n"
            "include /etc/ldap/schema/inetorgperson.schema\nmodulepath /usr/lib/ldap\nmoduleload back_mdb\n"
-           "pidfile " << d << "/slapd.pid\n"
-           "database mdb\nmaxsize 10485760\nsuffix \"" << kSuffix << "\"\nrootdn \"cn=root," << kSuffix << "\"\n"
-           "directory " << d << "/db\n"
+           "pidfile "
+        << d
+        << "/slapd.pid\n"
+           "database mdb\nmaxsize 10485760\nsuffix \""
+        << kSuffix << "\"\nrootdn \"cn=root," << kSuffix
+        << "\"\n"
+           "directory "
+        << d
+        << "/db\n"
            "access to attrs=userPassword by anonymous auth by * none\n"
            "access to * by users read by anonymous auth\n";
-    std::string ldif = std::string("dn: ") + kSuffix + "\nobjectClass: dcObject\nobjectClass: organization\ndc: example\no: example\n\n" +
+    std::string ldif = std::string("dn: ") + kSuffix +
+                       "\nobjectClass: dcObject\nobjectClass: organization\ndc: example\no: example\n\n" +
                        "dn: ou=people," + kSuffix + "\nobjectClass: organizationalUnit\nou: people\n\n" +
-                       "dn: ou=contractors,ou=people," + kSuffix + "\nobjectClass: organizationalUnit\nou: contractors\n\n" +
-                       "dn: ou=groups," + kSuffix + "\nobjectClass: organizationalUnit\nou: groups\n\n" +
-                       "dn: cn=licsat," + kSuffix + "\nobjectClass: organizationalRole\nobjectClass: simpleSecurityObject\n" +
+                       "dn: ou=contractors,ou=people," + kSuffix +
+                       "\nobjectClass: organizationalUnit\nou: contractors\n\n" + "dn: ou=groups," + kSuffix +
+                       "\nobjectClass: organizationalUnit\nou: groups\n\n" + "dn: cn=licsat," + kSuffix +
+                       "\nobjectClass: organizationalRole\nobjectClass: simpleSecurityObject\n" +
                        "cn: licsat\nuserPassword: " + kServicePassword + "\n\n";
     for (const char* u : {"alice", "oscar", "vera", "both", "nemo", "twin"}) ldif += person(u);
     ldif += person("twin", "ou=contractors,ou=people");
@@ -170,8 +181,10 @@ class Slapd {
 
   // A self-signed test CA in DIR/ca.pem (its key in DIR/ca.key).
   static void make_ca(const std::string& dir) {
-    auto made = run_command("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 "
-                            "-subj /CN=licsat-test-ca -keyout " + dir + "/ca.key -out " + dir + "/ca.pem");
+    auto made = run_command(
+        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 "
+        "-subj /CN=licsat-test-ca -keyout " +
+        dir + "/ca.key -out " + dir + "/ca.pem");
     EXPECT_EQ(made.exit_code, 0) << made.output;
   }
 
@@ -196,12 +209,16 @@ class DirectoryServer {
     std::string d = dir_.path();
     std::ofstream(d + "/ldap-password") << kServicePassword << "\n";
     ::chmod((d + "/ldap-password").c_str(), 0600);
-    std::ofstream(d + "/licsat.toml")
-        << "[ldap]\nurl = \"ldap://127.0.0.1:" << port << "\"\nbind_dn = \"cn=licsat," << kSuffix << "\"\n"
-        << "bind_password_file = \"" << d << "/ldap-password\"\nuser_base = \"ou=people," << kSuffix << "\"\n"
-        << "user_filter = \"(uid={user})\"\nadmin_group = \"cn=licsat-admins,ou=groups," << kSuffix << "\"\n"
-        << "operator_group = \"cn=licsat-operators,ou=groups," << kSuffix << "\"\n"
-        << "viewer_group = \"cn=licsat-viewers,ou=groups," << kSuffix << "\"\ntimeout = \"2s\"\n" << extra;
+    std::ofstream(d + "/licsat.toml") << "[ldap]\nurl = \"ldap://127.0.0.1:" << port << "\"\nbind_dn = \"cn=licsat,"
+                                      << kSuffix << "\"\n"
+                                      << "bind_password_file = \"" << d << "/ldap-password\"\nuser_base = \"ou=people,"
+                                      << kSuffix << "\"\n"
+                                      << "user_filter = \"(uid={user})\"\nadmin_group = \"cn=licsat-admins,ou=groups,"
+                                      << kSuffix << "\"\n"
+                                      << "operator_group = \"cn=licsat-operators,ou=groups," << kSuffix << "\"\n"
+                                      << "viewer_group = \"cn=licsat-viewers,ou=groups," << kSuffix
+                                      << "\"\ntimeout = \"2s\"\n"
+                                      << extra;
     server_ = std::make_unique<Server>(std::vector<std::string>{"--config", d + "/licsat.toml"});
     server_->start();
     admin_ = server_->login();
@@ -212,8 +229,8 @@ class DirectoryServer {
   Reply token(const std::string& user, const std::string& password) const {
     RequestOptions o;
     o.content_type = "application/x-www-form-urlencoded";
-    return server_->post("/oauth/token", "grant_type=password&client_id=licsat-admin&username=" + user +
-                                             "&password=" + password, o);
+    return server_->post("/oauth/token",
+                         "grant_type=password&client_id=licsat-admin&username=" + user + "&password=" + password, o);
   }
   // What the server says of a token's holder: GET /api/v1/me.
   nlohmann::json me(const std::string& access_token) const {
@@ -275,7 +292,8 @@ class Ldap : public ::testing::Test {
     // The same answer as a local user's wrong password: no step of the directory is told.
     EXPECT_EQ(r.status, 400) << r.body;
     EXPECT_EQ(r.json().value("error", ""), "invalid_grant") << r.body;
-    EXPECT_EQ(r.json().value("error_description", ""), "Invalid user credentials: the user name or password is incorrect.")
+    EXPECT_EQ(r.json().value("error_description", ""),
+              "Invalid user credentials: the user name or password is incorrect.")
         << r.body;
   }
 
@@ -334,7 +352,8 @@ TEST_F(Ldap, SeveralEntriesForOneNameAreRefused) {
 
 TEST_F(Ldap, NamesDifferingInCaseShareOneLockout) {
   // Five wrong passwords spread over case variants lock the name for this address.
-  for (const char* name : {"Oscar", "OSCAR", "oScar", "osCar", "oscaR"}) expect_refused(server_->token(name, "wrong-password"));
+  for (const char* name : {"Oscar", "OSCAR", "oScar", "osCar", "oscaR"})
+    expect_refused(server_->token(name, "wrong-password"));
   auto locked = server_->token("oscar", kUserPassword);
   EXPECT_EQ(locked.status, 400) << locked.body;
   EXPECT_NE(locked.json().value("error_description", "").find("locked"), std::string::npos) << locked.body;

@@ -22,7 +22,8 @@ class FakeDirectory final : public domain::Directory {
                                                                               const std::string& password) override {
     asked.push_back(user);
     if (refusal) return std::unexpected(domain::DirectoryRefusal{*refusal, "fake detail"});
-    if (password != "directory password") return std::unexpected(domain::DirectoryRefusal{DirectoryFailure::kBadCredentials, "Invalid credentials (49)"});
+    if (password != "directory password")
+      return std::unexpected(domain::DirectoryRefusal{DirectoryFailure::kBadCredentials, "Invalid credentials (49)"});
     return domain::DirectoryUser{"uid=" + user + ",ou=people,dc=example,dc=org", role};
   }
   std::vector<std::string> asked;
@@ -112,7 +113,8 @@ TEST_P(DirectoryLogin, ADirectoryUserGetsTokensWithTheGroupsRoleAndEveryAccount)
   bool logged = false;
   for (const auto& e : all->events)
     logged = logged || (e.action == "token.issue" && e.outcome == "success" &&
-                        e.detail.find("directory user 'uid=dave,ou=people,dc=example,dc=org' with role viewer") != std::string::npos);
+                        e.detail.find("directory user 'uid=dave,ou=people,dc=example,dc=org' with role viewer") !=
+                            std::string::npos);
   EXPECT_TRUE(logged);
 }
 

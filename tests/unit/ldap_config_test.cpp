@@ -26,8 +26,11 @@ class LdapConfigTest : public ::testing::Test {
   // A complete section, with `extra` lines appended (a later key wins).
   std::string section(const std::string& extra = "") const {
     return "[ldap]\nurl = \"ldap://127.0.0.1:389\"\nbind_dn = \"cn=licsat,dc=example,dc=org\"\n"
-           "bind_password_file = \"" + pw_ + "\"\nuser_base = \"ou=people,dc=example,dc=org\"\n"
-           "admin_group = \"cn=admins,ou=groups,dc=example,dc=org\"\n" + extra;
+           "bind_password_file = \"" +
+           pw_ +
+           "\"\nuser_base = \"ou=people,dc=example,dc=org\"\n"
+           "admin_group = \"cn=admins,ou=groups,dc=example,dc=org\"\n" +
+           extra;
   }
   Result<ServerConfig> load(const std::string& toml) const {
     std::string path = dir_ + "/licsat.toml";
@@ -60,7 +63,7 @@ TEST_F(LdapConfigTest, WithoutTheSectionThereIsNoDirectory) {
 TEST_F(LdapConfigTest, TheUrlMustBeLdapOrLdaps) {
   // A TOML key may not be set twice: each URL is the section's only one.
   auto bad = load("[ldap]\nurl = \"https://dc.example.org\"\nbind_dn = \"cn=x\"\nbind_password_file = \"" + pw_ +
-             "\"\nuser_base = \"dc=x\"\nadmin_group = \"cn=a\"\n");
+                  "\"\nuser_base = \"dc=x\"\nadmin_group = \"cn=a\"\n");
   ASSERT_FALSE(bad);
   EXPECT_NE(bad.error().message.find("ldap:// or ldaps://"), std::string::npos) << bad.error().message;
   auto ldaps = load("[ldap]\nurl = \"ldaps://dc.example.org\"\nbind_dn = \"cn=x\"\nbind_password_file = \"" + pw_ +
@@ -69,8 +72,9 @@ TEST_F(LdapConfigTest, TheUrlMustBeLdapOrLdaps) {
 }
 
 TEST_F(LdapConfigTest, StartTlsOnLdapsIsRefused) {
-  auto c = load("[ldap]\nurl = \"ldaps://dc.example.org\"\nstart_tls = true\nbind_dn = \"cn=x\"\nbind_password_file = \"" +
-                pw_ + "\"\nuser_base = \"dc=x\"\nadmin_group = \"cn=a\"\n");
+  auto c =
+      load("[ldap]\nurl = \"ldaps://dc.example.org\"\nstart_tls = true\nbind_dn = \"cn=x\"\nbind_password_file = \"" +
+           pw_ + "\"\nuser_base = \"dc=x\"\nadmin_group = \"cn=a\"\n");
   ASSERT_FALSE(c);
   EXPECT_NE(c.error().message.find("start_tls"), std::string::npos) << c.error().message;
 }
