@@ -10,6 +10,7 @@
 #include <fstream>
 
 #include "core/crypto.h"
+#include "directory/ldap_directory.h"
 #include "http/message.h"
 #include "store/event_tap.h"
 #include "store/migrations.h"
@@ -139,6 +140,10 @@ Result<std::unique_ptr<App>> build_app(const ServerConfig& cfg, std::string* adm
   app->events = std::make_unique<domain::EventLog>(*app->store, *app->clock);
   app->bearer_refusals = std::make_unique<domain::RefusalSummary>(*app->clock);
   app->access = std::make_unique<domain::AccessService>(*app->store, *app->clock, policy);
+  if (cfg.ldap.configured()) {
+    app->directory = std::make_unique<directory::LdapDirectory>(cfg.ldap);
+    app->access->set_directory(app->directory.get());
+  }
   app->grants = std::make_unique<domain::GrantService>(*app->store, *app->clock, app->hash_key);
   oauth::TokenPolicy tp{cfg.auth.access_token_ttl, cfg.auth.refresh_token_ttl, cfg.auth.client_failures_per_minute,
                         cfg.auth.address_failures_per_minute, cfg.auth.session_idle_timeout};

@@ -12,6 +12,7 @@
 #include "core/config.h"
 #include "core/syslog_sink.h"
 #include "domain/access.h"
+#include "domain/directory.h"
 #include "domain/event_log.h"
 #include "domain/grants.h"
 #include "domain/licensing_service.h"
@@ -42,6 +43,8 @@ struct App {
   std::unique_ptr<domain::EventLog> events;
   // Bearer refusals (api.auth) are written through it: a bounded number per address and minute.
   std::unique_ptr<domain::RefusalSummary> bearer_refusals;
+  // Directory users ([ldap]); null without one. Declared before `access`, which asks it.
+  std::unique_ptr<domain::Directory> directory;
   std::unique_ptr<domain::AccessService> access;
   std::unique_ptr<domain::GrantService> grants;
   std::unique_ptr<oauth::TokenService> tokens;

@@ -199,6 +199,7 @@ Result<int64_t> parse_duration(const std::string& text) {
 }
 
 Status set_config_key(ServerConfig& cfg, const std::string& key, const std::string& value) {
+  if (key.rfind("ldap.", 0) == 0) return set_ldap_key(cfg.ldap, key.substr(5), value);
   auto it = setters().find(key);
   if (it == setters().end()) return fail(Error::invalid("unknown setting '" + key + "'"));
   return it->second(cfg, key, value);
@@ -249,24 +250,25 @@ Result<ServerConfig> load_server_config(const std::optional<std::string>& file,
     if (!pw) return fail(pw.error());
     cfg.database_password = std::move(*pw);
   }
+  if (auto s = finish_ldap_config(cfg.ldap); !s) return fail(s.error());
   return cfg;
 }
 
-Result<std::string> read_password_file(const std::string& path) {
+Result<std::string> read_password_file(const std::string& path, const std::string& setting) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0)
-    return fail(Error::invalid("database_password_file '" + path + "' cannot be read: " + std::strerror(errno)));
+    return fail(Error::invalid(setting + " '" + path + "' cannot be read: " + std::strerror(errno)));
   if ((st.st_mode & 077) != 0)
-    return fail(Error::invalid("database_password_file '" + path + "' is readable by other users: chmod 600 it"));
+    return fail(Error::invalid(setting + " '" + path + "' is readable by other users: chmod 600 it"));
   FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) return fail(Error::invalid("database_password_file '" + path + "' cannot be read: " + std::strerror(errno)));
+  if (!f) return fail(Error::invalid(setting + " '" + path + "' cannot be read: " + std::strerror(errno)));
   std::string text;
   char buf[1024];
   size_t n;
   while ((n = std::fread(buf, 1, sizeof buf, f)) > 0 && text.size() < 64 * 1024) text.append(buf, n);
   std::fclose(f);
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
-  if (text.empty()) return fail(Error::invalid("database_password_file '" + path + "' is empty"));
+  if (text.empty()) return fail(Error::invalid(setting + " '" + path + "' is empty"));
   return text;
 }
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/ldap_config.h"
 #include "core/result.h"
 
 namespace licsat {
@@ -84,6 +85,7 @@ struct ServerConfig {
   } event_log;
 
   UpstreamConfig upstream;
+  LdapConfig ldap;                 // [ldap]: directory users (core/ldap_config.h)
 };
 
 // Parses "90", "90s", "15m", "24h", "14d" into seconds.
@@ -101,8 +103,8 @@ Status apply_config_file(ServerConfig& cfg, const std::string& path);
 Status apply_config_text(ServerConfig& cfg, const std::string& toml_text, const std::string& source);
 
 // A password file's content without its trailing line break; refused when group or others may
-// read it, or when it is empty.
-Result<std::string> read_password_file(const std::string& path);
+// read it, or when it is empty. Messages name the file by `setting`.
+Result<std::string> read_password_file(const std::string& path, const std::string& setting = "database_password_file");
 
 // Defaults, then the file (if any), then the flags given on the command line; then the database
 // password file, if one is named.

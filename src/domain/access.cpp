@@ -1,5 +1,7 @@
 #include "domain/access.h"
 
+#include <cctype>
+
 namespace licsat::domain {
 
 std::string login_failure_reason(LoginFailure f) {
@@ -10,6 +12,7 @@ std::string login_failure_reason(LoginFailure f) {
     case LoginFailure::kLockedTemporarily: return "user locked temporarily";
     case LoginFailure::kBusy: return "password verifications at their limit";
     case LoginFailure::kDelayed: return "delayed: many addresses failed for this name";
+    case LoginFailure::kDirectoryRefused: return "refused by the directory";
   }
   return "unknown";
 }
@@ -94,6 +97,11 @@ Status AccessService::remove_user(const std::string& name, const Actor& by) {
 
 Result<std::vector<User>> AccessService::list_users() { return store_.list_users(); }
 
+void AccessService::set_directory(Directory* directory, int64_t running, int64_t queued) {
+  directory_ = directory;
+  directory_gate_ = directory ? std::make_unique<VerifyGate>(running, queued) : nullptr;
+}
+
 std::expected<User, LoginFailure> AccessService::authenticate(const std::string& name, const std::string& password,
                                                               LoginInfo* info, const std::string& source) {
   LoginInfo scratch;
@@ -134,14 +142,16 @@ std::expected<User, LoginFailure> AccessService::authenticate(const std::string&
   VerifyGate::Pass pass = gate_.enter();
   if (!pass) return std::unexpected(LoginFailure::kBusy);
   auto found = store_.find_user(name);
-  if (!found || !*found) {
-    (void)crypto::verify_password(dummy_hash_, password);
+  const bool directory_user = found && *found && (*found)->password_hash == kDirectoryUserHash;
+  if (!found || !*found || directory_user) {
+    (void)crypto::verify_password(dummy_hash_, password);  // a local name's timing tells nothing
     pass = VerifyGate::Pass();
     if (!found) {
       out.store_error = found.error().message;
-    } else if (per_address) {
-      count_failure();  // names that do not exist lock like those that do
+      return std::unexpected(LoginFailure::kUnknownUser);
     }
+    if (directory_) return directory_login(name, password, out, count_failure, source, now);
+    if (per_address) count_failure();  // names that do not exist lock like those that do
     return std::unexpected(LoginFailure::kUnknownUser);
   }
   const User& u = **found;
@@ -159,6 +169,91 @@ std::expected<User, LoginFailure> AccessService::authenticate(const std::string&
   }
   if (per_address) guard_.succeeded(name, source, now);
   if (u.failed_logins != 0 || u.locked_until != 0 || u.lockouts != 0) (void)store_.clear_login_failures(name);
+  return u;
+}
+
+std::expected<User, LoginFailure> AccessService::directory_login(const std::string& name, const std::string& password,
+                                                                 LoginInfo& out,
+                                                                 const std::function<void()>& count_failure,
+                                                                 const std::string& source, int64_t now) {
+  VerifyGate::Pass asking = directory_gate_->enter();
+  if (!asking) return std::unexpected(LoginFailure::kBusy);
+  auto found = directory_->authenticate(name, password);
+  asking = VerifyGate::Pass();
+  if (!found) {
+    // A directory that is down or misconfigured is no guess of the caller's: not counted.
+    DirectoryFailure kind = found.error().kind;
+    if (kind != DirectoryFailure::kUnreachable && kind != DirectoryFailure::kConfigError) count_failure();
+    out.directory_refusal = found.error();
+    return std::unexpected(LoginFailure::kDirectoryRefused);
+  }
+  if (policy_.lockout_duration > 0) guard_.succeeded(name, source, now);
+  out.directory_dn = found->dn;
+  return directory_record(name, found->role, found->dn, out, now);
+}
+
+std::expected<User, LoginFailure> AccessService::directory_record(const std::string& given, Role role,
+                                                                  const std::string& dn, LoginInfo& out, int64_t now) {
+  // Directories match names without regard to case: one record per person, whatever they typed.
+  std::string name = given;
+  for (auto& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  auto refuse = [&](DirectoryFailure kind, const std::string& why) {
+    out.directory_refusal = DirectoryRefusal{kind, why};
+    return std::unexpected(LoginFailure::kDirectoryRefused);
+  };
+  if (auto ok = check_user_name(name); !ok)
+    return refuse(DirectoryFailure::kConfigError, "the name cannot be a licsat user name: " + ok.error().message);
+  auto found = store_.find_user(name);
+  if (!found) {
+    out.store_error = found.error().message;
+    return std::unexpected(LoginFailure::kUnknownUser);
+  }
+  if (!*found) {
+    User u;
+    u.name = name;
+    u.role = role;
+    u.password_hash = kDirectoryUserHash;
+    u.created_at = now;
+    u.created_by = "directory";
+    Event e{0,
+            now,
+            "directory",
+            "",
+            "user.create",
+            "success",
+            "directory user '" + name + "' (" + dn.substr(0, 256) + ") with role " + std::string(role_name(role)) +
+                ", accounts all, at first login"};
+    auto made = store_.create_user(u, e);
+    if (made) return u;
+    if (made.error().code != ErrorCode::kAlreadyExists) {
+      out.store_error = made.error().message;
+      return std::unexpected(LoginFailure::kUnknownUser);
+    }
+    found = store_.find_user(name);  // another login made it first
+    if (!found || !*found) {
+      out.store_error = found ? "directory user vanished" : found.error().message;
+      return std::unexpected(LoginFailure::kUnknownUser);
+    }
+  }
+  User u = **found;
+  if (u.password_hash != kDirectoryUserHash)
+    return refuse(DirectoryFailure::kConfigError, "a local user '" + name + "' exists: local users log in locally");
+  if (u.locked) return std::unexpected(LoginFailure::kLocked);
+  if (u.role != role) {
+    Event e{
+        0,
+        now,
+        "directory",
+        "",
+        "user.role",
+        "success",
+        "directory user '" + name + "' now has role " + std::string(role_name(role)) + " (from the directory groups)"};
+    if (auto s = store_.set_user_role(name, role, e); !s) {
+      out.store_error = s.error().message;
+      return std::unexpected(LoginFailure::kUnknownUser);
+    }
+    u.role = role;
+  }
   return u;
 }
 

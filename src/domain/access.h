@@ -5,6 +5,9 @@
 #pragma once
 
 #include <expected>
+#include <functional>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,6 +15,7 @@
 #include "core/crypto.h"
 #include "core/result.h"
 #include "domain/auth_records.h"
+#include "domain/directory.h"
 #include "domain/login_guard.h"
 #include "domain/verify_gate.h"
 #include "store/auth_store.h"
@@ -35,6 +39,10 @@ struct AccessPolicy {
   int64_t lockout_global_delay = 5;
 };
 
+// The password hash of a user recorded for a directory login: no password verifies against it;
+// such a user logs in through the directory only.
+inline constexpr const char* kDirectoryUserHash = "!directory";
+
 enum class LoginFailure {
   kUnknownUser,   // no such user (a dummy verification keeps the timing the same)
   kBadPassword,
@@ -42,6 +50,7 @@ enum class LoginFailure {
   kLockedTemporarily,  // a temporary lockout is in force (the password is not told right or wrong)
   kBusy,          // the verification gate's queue is full: nothing was verified or counted
   kDelayed,       // many addresses failed for this name: this address waits (nothing verified)
+  kDirectoryRefused,  // no local user, and the directory refused the login (LoginInfo::directory_refusal says why)
 };
 std::string login_failure_reason(LoginFailure f);
 
@@ -79,9 +88,14 @@ class AccessService {
     int64_t delayed_until = 0;  // kDelayed: the address may try again then
     bool delay_started = false; // this failure started the global delay of the name
     std::string store_error;
+    std::optional<DirectoryRefusal> directory_refusal;  // kDirectoryRefused: the directory's reason
+    std::string directory_dn;   // a directory user logged in: their entry's DN
   };
   // Temporary lockouts count per (name, `source`), names that exist or not alike (LoginGuard);
   // with lockout_duration = 0 the user-wide permanent lock of the store is used instead.
+  // A name that is no local user is asked of the directory, when one is set: its users log in
+  // with the role of their groups and every account, under the same lockout (their names
+  // counted without regard to case, as directories compare them).
   std::expected<User, LoginFailure> authenticate(const std::string& name, const std::string& password,
                                                  LoginInfo* info = nullptr, const std::string& source = "");
 
@@ -94,17 +108,35 @@ class AccessService {
   // Returns true when it created the user.
   Result<bool> ensure_initial_admin(const std::string& password);
 
+  // Users of a directory (LDAP) beside the local ones; null: local users only. Set once at start.
+  // At most `running` directory logins at once and `queued` more waiting (past that: kBusy), apart
+  // from the argon2id gate, so a directory that hangs cannot hold up the local admin's login.
+  void set_directory(Directory* directory, int64_t running = 16, int64_t queued = 64);
+
   const AccessPolicy& policy() const { return policy_; }
   VerifyGate& verify_gate() { return gate_; }
   LoginGuard& login_guard() { return guard_; }
 
  private:
+  // authenticate() for a name that is no local user, when a directory is set.
+  // Its users are recorded as users whose password hash is kDirectoryUserHash, under their name
+  // in lower case, on their first login (so tokens refer to them, and an admin can lock them or
+  // limit their accounts); their role follows their groups at each login.
+  std::expected<User, LoginFailure> directory_login(const std::string& name, const std::string& password,
+                                                    LoginInfo& out, const std::function<void()>& count_failure,
+                                                    const std::string& source, int64_t now);
+  // The record of a directory user who just proved their password: created, or its role updated.
+  std::expected<User, LoginFailure> directory_record(const std::string& name, Role role, const std::string& dn,
+                                                     LoginInfo& out, int64_t now);
+
   store::AuthStore& store_;
   const Clock& clock_;
   AccessPolicy policy_;
   std::string dummy_hash_;
   VerifyGate gate_;
   LoginGuard guard_;
+  Directory* directory_ = nullptr;
+  std::unique_ptr<VerifyGate> directory_gate_;
 };
 
 }  // namespace licsat::domain

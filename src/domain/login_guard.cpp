@@ -1,10 +1,15 @@
 #include "domain/login_guard.h"
 
 #include <algorithm>
+#include <cctype>
 
 namespace licsat::domain {
 
-std::string LoginGuard::key(const std::string& name) { return name.substr(0, 128); }
+std::string LoginGuard::key(const std::string& name) {
+  std::string k = name.substr(0, 128);
+  for (auto& ch : k) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return k;
+}
 
 LoginGuard::Verdict LoginGuard::check(const std::string& name, const std::string& address, int64_t now) {
   std::lock_guard l(mu_);

@@ -6,7 +6,9 @@
 // that have not logged in as that name before are spaced `global_delay` apart (a delay, not a
 // lock: the answer is 429 slow_down with Retry-After, nothing is verified or counted), while
 // addresses with a successful login as that name (within `known_for`) are not delayed.
-// Names are counted whether or not they exist, so the answers tell nothing about which do.
+// Names are counted whether or not they exist, so the answers tell nothing about which do, and
+// without regard to ASCII case: directories (LDAP, AD) match names so, and "Alice", "ALICE", …
+// must not each get their own count of guesses.
 // In memory, per server node (like the address throttle); a restart forgets it. Thread-safe.
 #pragma once
 

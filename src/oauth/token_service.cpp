@@ -352,10 +352,16 @@ std::expected<IssuedTokens, OAuthError> TokenService::password_grant(const Token
   }
   if (!user) {
     // A name that is no user may be a password typed into the wrong field: kept as its fingerprint.
-    std::string who = user.error() == domain::LoginFailure::kUnknownUser ? fingerprint_(req.username)
+    const auto& directory = info.directory_refusal;
+    const bool unknown = user.error() == domain::LoginFailure::kUnknownUser ||
+                         (directory && directory->kind == domain::DirectoryFailure::kNoSuchUser);
+    std::string who = unknown                                                    ? fingerprint_(req.username)
                       : user.error() == domain::LoginFailure::kLockedTemporarily ? user_label(req.username)
-                                                                                  : req.username.substr(0, 64);
-    std::string reason = domain::login_failure_reason(user.error()) + " for '" + who + "'";
+                                                                                 : req.username.substr(0, 64);
+    // A directory's refusal says which step failed here, never to the client (the same answer).
+    std::string reason = directory ? domain::directory_failure_reason(directory->kind) + " for '" + who +
+                                         "': " + directory->detail.substr(0, 512)
+                                   : domain::login_failure_reason(user.error()) + " for '" + who + "'";
     if (info.locked_now) {
       if (metrics_) metrics_->user_locked();
       std::string how = info.locked_until == 0
@@ -382,7 +388,7 @@ std::expected<IssuedTokens, OAuthError> TokenService::password_grant(const Token
       return std::unexpected(refuse(req, req.client_id, Refusal::kLocked, reason, OAuthError{400, "invalid_grant", m, m, 0}, false));
     }
     std::string m = "Invalid user credentials: the user name or password is incorrect.";
-    Refusal why = user.error() == domain::LoginFailure::kUnknownUser ? Refusal::kUnknownUser : Refusal::kBadPassword;
+    Refusal why = unknown ? Refusal::kUnknownUser : Refusal::kBadPassword;
     return std::unexpected(refuse(req, req.client_id, why, reason, OAuthError{400, "invalid_grant", m, m, 0}, false));
   }
   std::vector<domain::Token> rows;
@@ -390,9 +396,13 @@ std::expected<IssuedTokens, OAuthError> TokenService::password_grant(const Token
   if (auto s = store_.insert_tokens(rows); !s)
     return std::unexpected(not_stored_error());
   count_issued("password");
-  events_.record(events_.make(user->name, req.source_ip, "token.issue", "success",
-                              "grant_type=password client_id " + c.client_id +
-                                  (c.grant ? " (grant '" + c.grant->name + "')" : std::string(" (built-in client)"))));
+  events_.record(
+      events_.make(user->name, req.source_ip, "token.issue", "success",
+                   "grant_type=password client_id " + c.client_id +
+                       (c.grant ? " (grant '" + c.grant->name + "')" : std::string(" (built-in client)")) +
+                       (info.directory_dn.empty() ? std::string()
+                                                  : "; directory user '" + info.directory_dn.substr(0, 256) +
+                                                        "' with role " + std::string(domain::role_name(user->role)))));
   return out;
 }
 
