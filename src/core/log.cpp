@@ -29,6 +29,9 @@ spdlog::level::level_enum to_spd(Level l) {
 }  // namespace
 
 void init(const std::string& format, const std::string& level) {
+  // A second init (tests in one process, a settings reload) replaces the first: spdlog refuses
+  // to register a name twice.
+  spdlog::drop("licsat");
   auto logger = spdlog::stderr_logger_mt("licsat");
   spdlog::set_default_logger(logger);
   g_json = (format == "json");
