@@ -120,6 +120,9 @@ TEST(ManagerFailure, CredentialsAreRemovedFromUrls) {
 }  // namespace
 }  // namespace licsat::protocol
 
+namespace licsat::protocol {
+namespace {
+
 // A satellite's sync failures name its [upstream] settings, never a manager's flags.
 TEST(ManagerFailure, ASatellitesFixNamesItsUpstreamSettingsNotManagerFlags) {
   FixContext sat{"https://authority:8443", "", "", "", false, true};
@@ -141,3 +144,6 @@ TEST(ManagerFailure, ASatellitesFixNamesItsUpstreamSettingsNotManagerFlags) {
   down.cls = FailureClass::kConnect;
   EXPECT_NE(fix_for(down, FixContext{"https://a:8443", "", "", "", false, false}).find("--server"), std::string::npos);
 }
+
+}  // namespace
+}  // namespace licsat::protocol
