@@ -37,7 +37,7 @@ target_compile_options(licsat_fuzz_lib PUBLIC ${LICSAT_FUZZ_FLAGS} PRIVATE -fsan
 target_link_options(licsat_fuzz_lib PUBLIC -fsanitize=address,undefined)
 target_link_libraries(licsat_fuzz_lib
   PUBLIC Boost::system OpenSSL::SSL OpenSSL::Crypto CURL::libcurl SQLite::SQLite3
-         PostgreSQL::PostgreSQL tomlplusplus::tomlplusplus
+         PostgreSQL::PostgreSQL tomlplusplus::tomlplusplus PkgConfig::LDAP
          nlohmann_json::nlohmann_json spdlog::spdlog fmt::fmt PkgConfig::SODIUM Threads::Threads)
 
 file(GLOB LICSAT_FUZZ_TARGETS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/fuzz/*_fuzz.cpp)
