@@ -8,6 +8,7 @@
 
 #include <fstream>
 
+#include "core/config.h"
 #include "core/crypto.h"
 #include "core/key_file.h"
 #include "core/key_wrap.h"
@@ -216,4 +217,12 @@ TEST_P(SealedKeysTest, OneClearKeyAndOneUnderAnotherKeyRollsBackTheSealing) {
   auto other = random_kek();
   EXPECT_FALSE(store::load_sealed_keys(*db_, other, key_path(), "x", "y"));
   EXPECT_EQ(raw("hash_key"), "clear-hk") << "the refused start sealed nothing";
+}
+
+TEST(KeyFile, ConfigNamesItUnderServerAndDefaultsToTheDataDirectory) {
+  ServerConfig cfg;
+  cfg.data_dir = "/var/lib/licsat";
+  EXPECT_EQ(key_file_path(cfg), "/var/lib/licsat/keys/master.key");
+  ASSERT_TRUE(apply_config_text(cfg, "[server]\nkey_file = \"/etc/licsat/master.key\"\n", "test"));
+  EXPECT_EQ(key_file_path(cfg), "/etc/licsat/master.key");
 }
