@@ -46,6 +46,7 @@ exceptions=(
   "src/api/app.cpp store/event_tap.h"
   "src/api/app.cpp store/timed_database.h"
   "src/api/app.cpp directory/ldap_directory.h"
+  "src/api/app.cpp store/sealed_keys.h"
 )
 
 declare -A excepted=() seen=()

@@ -10,10 +10,12 @@
 #include <fstream>
 
 #include "core/crypto.h"
+#include "core/log.h"
 #include "directory/ldap_directory.h"
 #include "http/message.h"
 #include "store/event_tap.h"
 #include "store/migrations.h"
+#include "store/sealed_keys.h"
 #include "store/timed_database.h"
 
 namespace licsat::api {
@@ -117,14 +119,22 @@ Result<std::unique_ptr<App>> build_app(const ServerConfig& cfg, std::string* adm
   if (!applied) return fail(applied.error());
   app->store = store::make_sql_store(app->db);
 
-  // Server keys live in the database so that every node over one PostgreSQL shares them.
-  auto hk = app->store->init_setting("hash_key", crypto::to_hex(crypto::random_urlsafe(32)));
-  if (!hk) return fail(hk.error());
-  app->hash_key = *hk;
+  // Server keys live in the database so that every node over one PostgreSQL shares them, sealed
+  // under the key file's key (store/sealed_keys.h); keys still in clear are sealed here.
+  const std::string key_file = key_file_path(cfg);
+  auto kek = store::key_for_database(*app->db, key_file);
+  if (!kek) return fail(kek.error());
   auto fresh = crypto::generate_signing_key();
-  auto sk = app->store->init_setting("signing_key", crypto::to_hex(fresh.secret_key));
-  if (!sk) return fail(sk.error());
-  auto raw = crypto::from_hex(*sk);
+  auto keys = store::load_sealed_keys(*app->db, *kek, key_file, crypto::to_hex(crypto::random_urlsafe(32)),
+                                      crypto::to_hex(fresh.secret_key));
+  if (!keys) return fail(keys.error());
+  if (keys->sealed_now > 0) {
+    log::info("server keys sealed with key file " + key_file + " (they were stored in clear)");
+    if (cfg.database.empty())
+      if (auto s = store::scrub_sqlite_file(url); !s) return fail(s.error());
+  }
+  app->hash_key = keys->hash_key;
+  auto raw = crypto::from_hex(keys->signing_key);
   if (!raw || raw->size() != 64) return fail(Error::internal("stored signing key is damaged"));
   app->signing_key.secret_key = *raw;
   app->signing_key.public_key = raw->substr(32);  // libsodium's Ed25519 secret key ends with the public key

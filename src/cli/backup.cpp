@@ -14,7 +14,9 @@
 
 #include "api/app.h"
 #include "cli/backup_file.h"
+#include "cli/backup_keys.h"
 #include "cli/commands.h"
+#include "core/key_file.h"
 #include "store/db.h"
 #include "store/snapshot.h"
 
@@ -85,12 +87,26 @@ int backup(const BackupFlags& f) {
     std::cerr << me << ": cannot open the database: " << db.error().message << "\n";
     return kFailure;
   }
+  // The server keys: opened into an encrypted backup, sealed as they are in a plain one
+  // (cli/backup_keys.h).
+  const std::string key_file = key_file_path(*cfg);
+  std::optional<crypto::Kek> kek;
+  if (pass->has_value()) {
+    auto k = crypto::read_key_file(key_file);
+    if (!k && k.error().code != ErrorCode::kNotFound) {
+      std::cerr << me << ": " << k.error().message << "\n";
+      return kFailure;
+    }
+    if (k) kek = std::move(*k);
+  }
   auto out = BackupWriter::create(f.file, *pass, (*db)->describe());
   if (!out) {
     std::cerr << me << ": " << out.error().message << "\n";
     return code_of(out.error());
   }
-  if (auto s = store::read_snapshot(**db, **out); !s) {
+  OpeningKeysSink opening(**out, std::move(kek), key_file);
+  store::SnapshotSink& sink = pass->has_value() ? static_cast<store::SnapshotSink&>(opening) : **out;
+  if (auto s = store::read_snapshot(**db, sink); !s) {
     std::cerr << me << ": " << s.error().message << " (no backup written)\n";
     return kFailure;
   }
@@ -100,6 +116,9 @@ int backup(const BackupFlags& f) {
   }
   std::cout << "backed up " << (*db)->describe() << ": " << (*out)->tables() << " tables, " << (*out)->rows()
             << " rows to " << f.file << (pass->has_value() ? " (encrypted)" : "") << "\n";
+  if (!pass->has_value())
+    std::cout << "the server keys in it stay sealed: keep the key file " << key_file
+              << " with it (a restore needs it), or back up with --passphrase-file\n";
   return kOk;
 }
 
@@ -161,6 +180,9 @@ void add_store_flags(CLI::App* sub, const std::shared_ptr<BackupFlags>& f) {
   sub->add_option_function<std::string>(
       "--database", [f](const std::string& v) { f->given["database"] = v; },
       "postgresql://… (default: SQLite in DATA/licsat.db)");
+  sub->add_option_function<std::string>(
+      "--key-file", [f](const std::string& v) { f->given["server.key_file"] = v; },
+      "The server's key file (default DATA/keys/master.key)");
   sub->add_option("--passphrase-file", f->passphrase_file,
                   "File whose first line is the passphrase the backup is encrypted with");
 }

@@ -166,6 +166,8 @@ void add_serve(CLI::App& app) {
       {"--tls-cert", "tls_cert", "FILE", "self-signed in DATA/tls/", "PEM certificate chain"},
       {"--tls-key", "tls_key", "FILE", "self-signed in DATA/tls/", "PEM private key"},
       {"--database", "database", "URL", "SQLite in DATA/licsat.db", "postgresql://… for several nodes"},
+      {"--key-file", "server.key_file", "FILE", "DATA/keys/master.key",
+       "Key that seals the server's keys in the database (made at first start; the same on every node)"},
       {"--upstream", "upstream.url", "URL", "none (an authority)", "URL of the authority this server is a satellite of"},
       {"--log-format", "log_format", "text|json", d.log_format, "Log line format"},
       {"--log-level", "log_level", "LEVEL", d.log_level, "debug, info, warn or error"},

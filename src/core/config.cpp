@@ -77,6 +77,7 @@ const std::map<std::string, Setter>& setters() {
     m["tls_key"] = str(&ServerConfig::tls_key);
     m["database"] = str(&ServerConfig::database);
     m["database_password_file"] = str(&ServerConfig::database_password_file);
+    m["server.key_file"] = str(&ServerConfig::key_file);
     m["log_format"] = [](ServerConfig& c, const std::string& k, const std::string& v) -> Status {
       if (v != "text" && v != "json")
         return fail(Error::invalid("setting '" + k + "' must be text or json, not '" + v + "'"));
@@ -234,6 +235,10 @@ Status apply_config_file(ServerConfig& cfg, const std::string& path) {
   while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
   std::fclose(f);
   return apply_config_text(cfg, text, path);
+}
+
+std::string key_file_path(const ServerConfig& cfg) {
+  return cfg.key_file.empty() ? cfg.data_dir + "/keys/master.key" : cfg.key_file;
 }
 
 Result<ServerConfig> load_server_config(const std::optional<std::string>& file,

@@ -35,6 +35,9 @@ struct ServerConfig {
   // nor `ps`; read once at start into database_password, which is never printed.
   std::string database_password_file;
   std::string database_password;
+  // [server] key_file: the key that seals the server's keys in the database (core/key_file.h);
+  // empty: DATA/keys/master.key. Every node of one PostgreSQL database needs the same file.
+  std::string key_file;
   std::string log_format = "text"; // text | json
   std::string log_level = "info";
   int threads = 0;                 // I/O threads, one event loop each (TLS, HTTP); 0: one per core, at least 2
@@ -105,6 +108,9 @@ Status apply_config_text(ServerConfig& cfg, const std::string& toml_text, const 
 // A password file's content without its trailing line break; refused when group or others may
 // read it, or when it is empty. Messages name the file by `setting`.
 Result<std::string> read_password_file(const std::string& path, const std::string& setting = "database_password_file");
+
+// The key file in use: `key_file`, or DATA/keys/master.key.
+std::string key_file_path(const ServerConfig& cfg);
 
 // Defaults, then the file (if any), then the flags given on the command line; then the database
 // password file, if one is named.

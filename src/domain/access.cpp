@@ -112,8 +112,10 @@ std::expected<User, LoginFailure> AccessService::authenticate(const std::string&
   // answers. During a temporary lock every attempt gets the same answer, right password or not:
   // telling the right one apart would let a guesser go on guessing through the lock.
   const bool per_address = policy_.lockout_duration > 0;
+  bool known_address = false;  // a name back at an address it logged in from: the gate's reserve
   if (per_address) {
     auto v = guard_.check(name, source, now);
+    known_address = v.known;
     if (v.locked_until > now) {
       out.locked_until = v.locked_until;
       return std::unexpected(LoginFailure::kLockedTemporarily);
@@ -138,8 +140,10 @@ std::expected<User, LoginFailure> AccessService::authenticate(const std::string&
       out.locked_until = r->locked_until;
     }
   };
-  // Every verification, of a known user or not, takes its place at the gate first.
-  VerifyGate::Pass pass = gate_.enter();
+  // Every verification, of a known user or not, takes its place at the gate first; a name from an
+  // address where it logged in before may use the gate's reserved places, which guessers of
+  // unknown names (or of known names from new addresses) cannot fill.
+  VerifyGate::Pass pass = gate_.enter(known_address);
   if (!pass) return std::unexpected(LoginFailure::kBusy);
   auto found = store_.find_user(name);
   const bool directory_user = found && *found && (*found)->password_hash == kDirectoryUserHash;

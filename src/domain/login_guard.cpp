@@ -20,8 +20,8 @@ LoginGuard::Verdict LoginGuard::check(const std::string& name, const std::string
   if (auto a = n.addresses.find(address); a != n.addresses.end() && a->second.locked_until > now)
     v.locked_until = a->second.locked_until;
   auto k = n.known.find(address);
-  bool known = k != n.known.end() && now - k->second <= p_.known_for;
-  if (!known && n.delayed_until > now) v.delayed_until = n.delayed_until;
+  v.known = k != n.known.end() && now - k->second <= p_.known_for;
+  if (!v.known && n.delayed_until > now) v.delayed_until = n.delayed_until;
   return v;
 }
 

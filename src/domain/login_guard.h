@@ -40,6 +40,7 @@ class LoginGuard {
   struct Verdict {
     int64_t locked_until = 0;   // > now: this name is locked for this address until then
     int64_t delayed_until = 0;  // > now: attempts on this name from this address wait until then
+    bool known = false;         // the name logged in from this address within known_for
   };
   Verdict check(const std::string& name, const std::string& address, int64_t now);
 

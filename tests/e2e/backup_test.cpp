@@ -33,6 +33,7 @@ TEST(Backup, TakenWhileServingRestoresIntoAFreshServerWithTheSameSecrets) {
   const std::string admin = a.login();
   const auto grant = a.create_grant("monitoring", "client_credentials", admin);
   ASSERT_EQ(token_for(a, grant).status, 200);
+  const auto server_key = a.get("/api/v1/server-key").json()["publicKey"];
 
   TempDir files;
   const std::string file = files.path() + "/licsat.backup";
@@ -62,6 +63,15 @@ TEST(Backup, TakenWhileServingRestoresIntoAFreshServerWithTheSameSecrets) {
   fresh.start();
   const std::string admin2 = fresh.login();  // the same password hash
   EXPECT_EQ(token_for(fresh, grant).status, 200) << "the grant's secret verifies with the restored hash key";
+  // The encrypted backup carries the server keys opened: the fresh data dir had no key file, made
+  // its own at start and sealed the same signing key under it (tests/e2e/server_keys_test.cpp).
+  EXPECT_EQ(fresh.get("/api/v1/server-key").json()["publicKey"], server_key);
+  std::ifstream ka(a.data_dir() + "/keys/master.key"), kb(fresh.data_dir() + "/keys/master.key");
+  std::string key_a, key_b;
+  ka >> key_a;
+  kb >> key_b;
+  EXPECT_EQ(key_b.size(), 64u);
+  EXPECT_NE(key_a, key_b);
   RequestOptions o;
   o.bearer = admin2;
   auto ev = fresh.get("/api/v1/admin/events?action=grant.create&limit=100", o);

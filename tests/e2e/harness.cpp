@@ -134,6 +134,8 @@ void Server::share_database_with(const Server& other) {
                          database_.substr(slash + 1) + "'");
   if (res.exit_code != 0) ADD_FAILURE() << "cannot drop database: " << res.output;
   database_ = other.database_;
+  // Every node of one database needs the same key file (it seals the server keys there).
+  key_file_ = other.data_dir() + "/keys/master.key";
 }
 
 Server::~Server() {
@@ -165,6 +167,10 @@ void Server::start() {
   if (!database_.empty()) {
     args.push_back("--database");
     args.push_back(database_);
+  }
+  if (!key_file_.empty()) {
+    args.push_back("--key-file");
+    args.push_back(key_file_);
   }
   for (const auto& a : extra_) args.push_back(a);
   args.insert(args.begin(), wrapper_.begin(), wrapper_.end());

@@ -83,7 +83,8 @@ class Server {
   std::string database_url() const { return database_; }  // empty on SQLite
   // Several nodes over one database (PostgreSQL only): from now on this server uses `other`'s
   // database instead of the fresh one it was given (dropped here). Call before start(). Does
-  // nothing on SQLite, where every server keeps its own data dir.
+  // nothing on SQLite, where every server keeps its own data dir. The server then also uses
+  // `other`'s key file (--key-file), as every node of one database must.
   void share_database_with(const Server& other);
   // Runs the server under a wrapper command from the next start() on, e.g.
   // {"/usr/bin/prlimit", "--nofile=256:256", "--"} (the wrapper must exec the server in its place).
@@ -111,6 +112,7 @@ class Server {
   TempDir data_;
   TempDir logs_;
   std::string database_;
+  std::string key_file_;  // --key-file when set (a node sharing another's database)
   int pid_ = -1;
   int port_ = 0;
 };
